@@ -1,0 +1,27 @@
+"""What every resolver gets: the database, this request's loaders and settings."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from strawberry.types import Info as StrawberryInfo
+
+from service.api.loaders import Loaders
+from service.config import Settings
+from service.graph.driver import Database
+
+
+@dataclass
+class Context:
+    db: Database
+    settings: Settings
+    loaders: Loaders
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @classmethod
+    def create(cls, db: Database, settings: Settings, request_id: str | None = None) -> Context:
+        return cls(db=db, settings=settings, loaders=Loaders(db), request_id=request_id or uuid.uuid4().hex)
+
+
+Info = StrawberryInfo[Context, None]

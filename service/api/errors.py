@@ -1,0 +1,66 @@
+"""The one place where failures become GraphQL errors with a stable ``extensions.code``.
+
+Errors the user can act on (``service.errors.KBError``) keep their message and
+code. GraphQL's own parse and validation errors are coded as such. Anything
+else is an unexpected failure: logged in full server-side with the request id,
+and masked to ``INTERNAL`` with that id for the client to quote.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+from service.errors import KBError
+
+log = logging.getLogger("service.api")
+
+INTERNAL_MESSAGE = "Internal error; quote the requestId when reporting it."
+
+
+def coded_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """The error as the client sees it, with ``extensions.code`` always set."""
+    original = error.original_error
+    if isinstance(original, KBError):
+        extensions: dict[str, Any] = {"code": original.code, **original.details}
+        return _with(error, original.message, extensions)
+    if original is None:
+        # Raised by graphql-core itself: syntax, validation, variable coercion.
+        code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
+        return _with(error, error.message, {**(error.extensions or {}), "code": code})
+    log.error(
+        "unexpected error in request %s at %s",
+        request_id,
+        ".".join(str(p) for p in error.path or []),
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL", "requestId": request_id})
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(
+        message=message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Rewrites every error of a result through ``coded_error``."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
+            request_id = getattr(self.execution_context.context, "request_id", "-")
+            result.errors = [coded_error(e, request_id) for e in result.errors]

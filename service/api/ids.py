@@ -1,0 +1,48 @@
+"""Relay global ids and opaque cursors.
+
+A global id is ``base64("Type:key")``; a cursor is ``base64("cursor:key")``.
+Both are opaque to clients; anything that does not decode is BAD_USER_INPUT.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from service.errors import BadUserInput
+
+NODE_TYPES = ("Actor", "Claim", "Report", "Event")
+
+
+def to_global_id(type_name: str, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode()
+
+
+def from_global_id(global_id: str) -> tuple[str, str]:
+    """Split a global id into (type name, key), or raise BadUserInput."""
+    decoded = _decode(global_id, "id")
+    type_name, _, key = decoded.partition(":")
+    if type_name not in NODE_TYPES or not key:
+        raise BadUserInput(f"'{global_id}' is not an id issued by this API", argument="id")
+    return type_name, key
+
+
+def to_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode()
+
+
+def from_cursor(cursor: str | None) -> str | None:
+    """The key a cursor stands for (None for no cursor), or raise BadUserInput."""
+    if cursor is None:
+        return None
+    prefix, _, key = _decode(cursor, "after").partition(":")
+    if prefix != "cursor" or not key:
+        raise BadUserInput(f"'{cursor}' is not a cursor issued by this API", argument="after")
+    return key
+
+
+def _decode(value: str, argument: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(value.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise BadUserInput(f"'{value}' is not a valid {argument}", argument=argument) from error

@@ -1,0 +1,92 @@
+"""The ASGI application: Starlette with Strawberry at /graphql, plus /health and /ready."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from service.api.context import Context
+from service.api.schema import schema
+from service.config import Settings, get_settings
+from service.errors import KBError
+from service.graph.driver import Database
+from service.graph.schema import apply_schema
+
+log = logging.getLogger("service")
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view, with a fresh Context (and loaders) per request."""
+
+    def __init__(self, state: AppState) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.state = state
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return Context.create(self.state.db, self.state.settings, request.headers.get("x-request-id"))
+
+
+class AppState:
+    """What lives for the process: settings, the one driver, whether the schema is applied."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database.connect(settings)
+        self.schema_applied = False
+
+    async def ensure_schema(self) -> bool:
+        """Apply schema/*.cypher once; on failure, say so and try again next time."""
+        if not self.schema_applied:
+            try:
+                await apply_schema(self.db, self.settings.schema_dir)
+                self.schema_applied = True
+            except KBError as error:
+                log.warning("schema not applied yet: %s", error.message)
+        return self.schema_applied
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    state = AppState(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await state.ensure_schema()
+        try:
+            yield
+        finally:
+            await state.db.close()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        checks: dict[str, Any] = {}
+        try:
+            await state.db.ping()
+            checks["neo4j"] = "ok"
+        except KBError as error:
+            checks["neo4j"] = error.code
+        checks["schema"] = "applied" if checks["neo4j"] == "ok" and await state.ensure_schema() else "pending"
+        ok = checks["neo4j"] == "ok" and checks["schema"] == "applied"
+        return JSONResponse({"status": "ready" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
+
+    graphql = GraphQLApp(state)
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.kb = state
+    return app

@@ -1,0 +1,187 @@
+"""The ``kb`` command: the local Neo4j, the schema, seeding and serving."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from service.config import PROJECT_ROOT, Settings, get_settings
+from service.errors import KBError
+from service.graph.driver import Database
+from service.graph.schema import apply_schema
+from service.ingest.loader import LoadSummary, database_is_empty, load_documents
+from service.ingest.seed_files import InvalidSeed, read_seed_files
+from service.local_neo4j import LocalNeo4j, LocalNeo4jError
+
+app = typer.Typer(help="Knowledge base of who said what about whom.", no_args_is_help=True)
+neo4j_app = typer.Typer(help="The local Neo4j server (used when NEO4J_URI is not set).", no_args_is_help=True)
+app.add_typer(neo4j_app, name="neo4j")
+schema_app = typer.Typer(help="Database constraints and the GraphQL SDL.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+SDL_PATH = PROJECT_ROOT / "schema" / "schema.graphql"
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database.connect(settings)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(run())
+    except KBError as error:
+        raise _fail(f"{error.message} ({settings.effective_neo4j_uri()})") from error
+
+
+# -- kb neo4j ----------------------------------------------------------------
+
+
+@neo4j_app.command("start")
+def neo4j_start() -> None:
+    """Fetch Neo4j from Maven Central if needed, start it on loopback, print its Bolt URI."""
+    local = LocalNeo4j.from_settings(get_settings())
+    try:
+        uri = local.start()
+    except LocalNeo4jError as error:
+        raise _fail(str(error)) from error
+    out.print(uri)
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Stop the local Neo4j server gracefully."""
+    stopped = LocalNeo4j.from_settings(get_settings()).stop()
+    out.print("stopped" if stopped else "not running")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Say whether the local Neo4j runs, and where; exit 3 when it does not."""
+    local = LocalNeo4j.from_settings(get_settings())
+    pid = local.pid()
+    if pid is None:
+        out.print(f"not running (home {local.home})")
+        raise typer.Exit(code=3)
+    out.print(f"running, pid {pid}, {local.uri}, home {local.home}")
+
+
+# -- kb schema ---------------------------------------------------------------
+
+
+@schema_app.command("apply")
+def schema_apply() -> None:
+    """Create the constraints and indexes of schema/*.cypher (idempotent)."""
+    settings = get_settings()
+    count = _with_database(settings, lambda db: apply_schema(db, settings.schema_dir))
+    out.print(f"applied {count} schema statements to {settings.effective_neo4j_uri()}")
+
+
+@schema_app.command("export")
+def schema_export(
+    path: Annotated[Path, typer.Option(help="Where to write the SDL.")] = SDL_PATH,
+) -> None:
+    """Write the GraphQL schema, as the code defines it, to schema/schema.graphql."""
+    from service.api.schema import schema
+
+    path.write_text(schema.as_str() + "\n")
+    out.print(f"wrote {path}")
+
+
+# -- kb seed -----------------------------------------------------------------
+
+
+@app.command()
+def seed(
+    paths: Annotated[list[Path], typer.Argument(help="Seed files or directories of them.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Load only into a database with no knowledge-base nodes.")
+    ] = False,
+) -> None:
+    """Validate seed files, then load each report atomically (idempotent)."""
+    settings = get_settings()
+    try:
+        documents = read_seed_files(paths)
+    except InvalidSeed as invalid:
+        for problem in invalid.problems:
+            err.print(str(problem), markup=False, highlight=False)
+        raise _fail(f"{len(invalid.problems)} problem(s); nothing was loaded") from invalid
+    if dry_run:
+        out.print(f"{len(documents)} report(s) valid; nothing written (--dry-run)")
+        return
+
+    async def load(db: Database) -> LoadSummary | None:
+        if if_empty and not await database_is_empty(db):
+            return None
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task("loading reports", total=len(documents))
+            return await load_documents(db, documents, on_report=lambda _: progress.advance(task))
+
+    summary = _with_database(settings, load)
+    if summary is None:
+        out.print("database already holds data; seeds not loaded (--if-empty)")
+        return
+    counters = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.counters.items())
+    out.print(f"loaded {summary.reports} report(s): {counters}")
+
+
+# -- kb serve ----------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    seed_dir: Annotated[Path | None, typer.Option(help="Seeds to load into an empty database.")] = None,
+) -> None:
+    """Start Neo4j if NEO4J_URI is unset, apply the schema, seed an empty database, serve /graphql."""
+    import uvicorn
+
+    settings = get_settings()
+    if settings.neo4j_uri is None:
+        try:
+            uri = LocalNeo4j.from_settings(settings).start()
+        except LocalNeo4jError as error:
+            raise _fail(str(error)) from error
+        out.print(f"local Neo4j at {uri} (stop it with `kb neo4j stop`)")
+    schema_apply()
+    seed([seed_dir or settings.seeds_dir], dry_run=False, if_empty=True)
+    out.print(f"serving http://{settings.host}:{settings.port}/graphql")
+    sys.stdout.flush()
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""One typed settings object, read from the environment.
+
+Every knob the service has is a field here; the README's configuration table
+lists the same names. Nothing else in the package reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration of the API, the local Neo4j launcher and the seed loader."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    # Neo4j connection. With no NEO4J_URI, `kb serve` starts the local server.
+    neo4j_uri: str | None = Field(default=None, alias="NEO4J_URI")
+    neo4j_user: str = Field(default="neo4j", alias="NEO4J_USER")
+    neo4j_password: SecretStr = Field(default=SecretStr("kb-local-password"), alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field(default="neo4j", alias="NEO4J_DATABASE")
+    neo4j_max_pool_size: int = Field(default=50, ge=1, alias="NEO4J_MAX_POOL_SIZE")
+    neo4j_query_timeout_s: float = Field(default=10.0, gt=0, alias="NEO4J_QUERY_TIMEOUT")
+
+    # HTTP server.
+    host: str = Field(default="127.0.0.1", alias="HOST")
+    port: int = Field(default=8000, ge=1, le=65535, alias="PORT")
+    log_level: str = Field(default="info", alias="LOG_LEVEL")
+
+    # Local Neo4j launcher (used only when NEO4J_URI is unset).
+    local_neo4j_home: Path = Field(default=PROJECT_ROOT / ".kb" / "neo4j", alias="KB_NEO4J_HOME")
+    local_neo4j_bolt_port: int = Field(default=7687, ge=1, le=65535, alias="KB_NEO4J_BOLT_PORT")
+    local_neo4j_heap: str = Field(default="1g", alias="KB_NEO4J_HEAP")
+    local_neo4j_pagecache: str = Field(default="512m", alias="KB_NEO4J_PAGECACHE")
+    java_home: Path | None = Field(default=None, alias="JAVA_HOME")
+
+    # Data.
+    schema_dir: Path = Field(default=PROJECT_ROOT / "schema", alias="KB_SCHEMA_DIR")
+    seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", alias="KB_SEEDS_DIR")
+
+    # API limits.
+    max_page_size: int = Field(default=100, ge=1, alias="KB_MAX_PAGE_SIZE")
+
+    def local_bolt_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.local_neo4j_bolt_port}"
+
+    def effective_neo4j_uri(self) -> str:
+        """The URI the service connects to: NEO4J_URI, or the local server's."""
+        return self.neo4j_uri or self.local_bolt_uri()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,50 @@
+"""The failures a user can act on, each with one stable code.
+
+The GraphQL layer puts ``code`` in ``extensions.code``; anything not listed
+here reaches the user as ``INTERNAL`` with a request id, never as a trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class KBError(Exception):
+    """Base of every error the service reports to users by code."""
+
+    code: ClassVar[str] = "INTERNAL"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class BadUserInput(KBError):
+    """An argument is malformed or out of range."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(KBError):
+    """An id or name that the caller asked for does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class DatabaseUnavailable(KBError):
+    """Neo4j cannot be reached; retrying later may succeed."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable; try again shortly")
+
+
+class QueryTimeout(KBError):
+    """A database query ran past its time limit."""
+
+    code = "TIMEOUT"
+
+    def __init__(self, limit_s: float) -> None:
+        super().__init__(f"the query took longer than {limit_s:g}s and was stopped", limitSeconds=limit_s)

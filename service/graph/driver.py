@@ -1,0 +1,126 @@
+"""The Neo4j driver's lifecycle and the one door every Cypher query goes through.
+
+``Database`` wraps one ``neo4j.AsyncDriver`` per process. ``read`` and ``write``
+run a query in a managed transaction (retried on transient errors, routed to a
+reader or the leader in a cluster), with a server-side timeout, and translate
+driver failures into the service's own errors. Each call is one round trip;
+``round_trips`` counts them so tests can prove a request's cost is bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, LiteralString
+
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
+
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    Query,
+    RoutingControl,
+    unit_of_work,
+)
+from service.config import Settings
+from service.errors import DatabaseUnavailable, QueryTimeout
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+
+WRITE_COUNTERS = (
+    "nodes_created",
+    "nodes_deleted",
+    "relationships_created",
+    "relationships_deleted",
+    "properties_set",
+)
+
+# Round trips made on behalf of the current request (set by the API per request).
+request_round_trips: ContextVar[list[int] | None] = ContextVar("request_round_trips", default=None)
+
+
+@dataclass
+class Database:
+    """One driver per process, bound to one database name."""
+
+    driver: AsyncDriver
+    name: str
+    timeout_s: float
+    round_trips: int = field(default=0)
+
+    @classmethod
+    def connect(cls, settings: Settings) -> Database:
+        driver = AsyncGraphDatabase.driver(
+            settings.effective_neo4j_uri(),
+            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+            max_connection_pool_size=settings.neo4j_max_pool_size,
+            connection_acquisition_timeout=settings.neo4j_query_timeout_s,
+            notifications_min_severity="OFF",
+        )
+        return cls(driver=driver, name=settings.neo4j_database, timeout_s=settings.neo4j_query_timeout_s)
+
+    async def close(self) -> None:
+        await self.driver.close()
+
+    async def ping(self) -> None:
+        """Raise DatabaseUnavailable unless the server answers a trivial query."""
+        await self.read("RETURN 1 AS ok", {})
+
+    async def read(self, cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
+        """Run a read query; return its records as dicts."""
+        return await self._run(cypher, params, RoutingControl.READ)
+
+    async def write(self, cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
+        """Run a write query in one transaction; all of it commits or none of it."""
+        return await self._run(cypher, params, RoutingControl.WRITE)
+
+    async def write_transaction(self, statements: Sequence[tuple[LiteralString, Mapping[str, Any]]]) -> dict[str, int]:
+        """Run several write statements in one managed transaction; all commit or none do.
+
+        Returns the summed update counters (nodes_created, relationships_created, ...).
+        """
+        self.round_trips += 1
+
+        @unit_of_work(timeout=self.timeout_s)
+        async def work(tx: AsyncManagedTransaction) -> dict[str, int]:
+            totals: dict[str, int] = {}
+            for cypher, params in statements:
+                result = await tx.run(cypher, dict(params))
+                summary = await result.consume()
+                for key in WRITE_COUNTERS:
+                    totals[key] = totals.get(key, 0) + getattr(summary.counters, key)
+            return totals
+
+        try:
+            async with self.driver.session(database=self.name) as session:
+                return await session.execute_write(work)
+        except (ServiceUnavailable, SessionExpired, OSError) as error:
+            raise DatabaseUnavailable() from error
+
+    async def _run(self, cypher: LiteralString, params: Mapping[str, Any], routing: RoutingControl) -> list[Record]:
+        self.round_trips += 1
+        per_request = request_round_trips.get()
+        if per_request is not None:
+            per_request[0] += 1
+        try:
+            result = await self.driver.execute_query(
+                Query(cypher, timeout=self.timeout_s),
+                dict(params),
+                routing_=routing,
+                database_=self.name,
+            )
+        except (ServiceUnavailable, SessionExpired, OSError) as error:
+            raise DatabaseUnavailable() from error
+        except AuthError as error:
+            log.error("Neo4j refused the service's credentials: %s", error)
+            raise DatabaseUnavailable() from error
+        except ClientError as error:
+            if error.code and "TransactionTimedOut" in error.code:
+                raise QueryTimeout(self.timeout_s) from error
+            raise
+        return [record.data() for record in result.records]

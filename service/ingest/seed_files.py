@@ -1,0 +1,111 @@
+"""Reading and validating seed files: YAML (one document per report) and JSON Lines.
+
+Every problem in every file is collected before anything is written, with the
+file, the document or line, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from service.ingest.models import SeedDocument
+
+SEED_SUFFIXES = (".yaml", ".yml", ".jsonl")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a seed file."""
+
+    location: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.location}: {self.field}" if self.field else self.location
+        return f"{where}: {self.message}"
+
+
+class InvalidSeed(Exception):
+    """Raised with every problem found; nothing has been written."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the seed files")
+        self.problems = list(problems)
+
+
+def seed_paths(paths: Sequence[Path]) -> list[Path]:
+    """The seed files named, with directories expanded to their seed files in name order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SEED_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def _raw_documents(path: Path) -> Iterator[tuple[str, Any]]:
+    if path.suffix == ".jsonl":
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield f"{path}:line {number}", json.loads(line)
+    else:
+        with path.open(encoding="utf-8") as text:
+            for index, document in enumerate(yaml.safe_load_all(text), start=1):
+                if document is not None:
+                    yield f"{path}:document {index}", document
+
+
+def read_seed_files(paths: Sequence[Path]) -> list[SeedDocument]:
+    """Parse and validate every document, or raise InvalidSeed listing every problem."""
+    documents: list[SeedDocument] = []
+    problems: list[Problem] = []
+    for path in seed_paths(paths):
+        if path.suffix not in SEED_SUFFIXES:
+            problems.append(Problem(str(path), "", f"not a seed file (expected {', '.join(SEED_SUFFIXES)})"))
+            continue
+        try:
+            for location, raw in _raw_documents(path):
+                try:
+                    documents.append(SeedDocument.model_validate(raw))
+                except ValidationError as error:
+                    problems.extend(
+                        Problem(location, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()
+                    )
+        except (OSError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as error:
+            problems.append(Problem(str(path), "", f"cannot be read: {error}"))
+    problems.extend(_dangling_references(documents))
+    if problems:
+        raise InvalidSeed(problems)
+    return documents
+
+
+def _dangling_references(documents: Sequence[SeedDocument]) -> list[Problem]:
+    """Actors, reports, events and claims referred to by id but defined nowhere in the input."""
+    actors = {a.id for d in documents for a in d.actors}
+    reports = {d.report.id for d in documents}
+    events = {e.id for d in documents for e in d.events}
+    claims = {c.id for d in documents for c in d.claims}
+    problems: list[Problem] = []
+    for document in documents:
+        where = f"report {document.report.id}"
+        for actor_id in sorted(document.referenced_actor_ids() - actors):
+            problems.append(Problem(where, "actors", f"actor '{actor_id}' is referred to but never defined"))
+        cited = set(document.report.cites) | {r for c in document.claims for r in c.reported_in}
+        for report_id in sorted(cited - reports):
+            problems.append(Problem(where, "report", f"report '{report_id}' is referred to but never defined"))
+        for event_id in sorted({e for c in document.claims for e in c.about_events} - events):
+            problems.append(Problem(where, "claims", f"event '{event_id}' is referred to but never defined"))
+        referenced_claims = {c for r in document.relations for c in r.evidence} | set(document.carried_claims)
+        for claim_id in sorted(referenced_claims - claims):
+            problems.append(Problem(where, "relations", f"claim '{claim_id}' is referred to but never defined"))
+    return problems
