@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from neo4j.exceptions import Neo4jError
 from rich.console import Console
 from rich.progress import Progress
 
@@ -21,7 +22,9 @@ from service.ingest.loader import LoadSummary, database_is_empty, load_documents
 from service.ingest.seed_files import InvalidSeed, read_seed_files
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
 
-app = typer.Typer(help="Knowledge base of who said what about whom.", no_args_is_help=True)
+app = typer.Typer(
+    help="Knowledge base of who said what about whom.", no_args_is_help=True, pretty_exceptions_show_locals=False
+)
 neo4j_app = typer.Typer(help="The local Neo4j server (used when NEO4J_URI is not set).", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
 schema_app = typer.Typer(help="Database constraints and the GraphQL SDL.", no_args_is_help=True)
@@ -51,6 +54,8 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
         return asyncio.run(run())
     except KBError as error:
         raise _fail(f"{error.message} ({settings.effective_neo4j_uri()})") from error
+    except Neo4jError as error:
+        raise _fail(f"Neo4j refused the operation: {error.message or error}") from error
 
 
 # -- kb neo4j ----------------------------------------------------------------

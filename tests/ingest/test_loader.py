@@ -1,0 +1,67 @@
+"""Loading is idempotent and atomic per report, against the real Neo4j."""
+
+from __future__ import annotations
+
+import pytest
+from neo4j.exceptions import ConstraintError
+
+from service.graph.driver import Database
+from service.ingest.loader import database_is_empty, load_documents
+from service.ingest.models import SeedDocument
+from service.ingest.seed_files import read_seed_files
+from tests.conftest import SEEDS
+
+COUNTS = """
+MATCH (n) WITH labels(n)[0] AS label, count(*) AS nodes
+RETURN collect([label, nodes]) AS nodes, COUNT { ()-[]->() } AS relationships
+"""
+
+
+async def test_loading_the_seed_twice_changes_nothing(graph: Database) -> None:
+    documents = read_seed_files([SEEDS])
+    await load_documents(graph, documents)
+    first = await graph.read(COUNTS, {})
+
+    await load_documents(graph, documents)
+
+    assert await graph.read(COUNTS, {}) == first
+    assert not await database_is_empty(graph)
+
+
+async def test_the_seed_holds_the_whole_article(seeded: Database) -> None:
+    [counts] = await seeded.read(
+        """RETURN COUNT { (:Claim) } AS claims, COUNT { (:Report) } AS reports,
+                  COUNT { (:Event) } AS events, COUNT { ()-[:RELATED_TO]->() } AS relations,
+                  COUNT { (:Actor {anonymous: true}) } AS anonymous""",
+        {},
+    )
+
+    assert counts == {"claims": 18, "reports": 2, "events": 7, "relations": 8, "anonymous": 2}
+
+
+async def test_a_failing_report_leaves_nothing_behind(graph: Database) -> None:
+    await graph.write("CREATE (:Actor {id: 'a'})-[:RELATED_TO {id: 'taken'}]->(:Actor {id: 'b'})", {})
+    clashing = SeedDocument.model_validate(
+        {
+            "report": {"id": "doomed", "title": "Doomed", "publisher": "outlet"},
+            "actors": [
+                {"id": "outlet", "name": "Outlet", "kind": "media_outlet"},
+                {"id": "x", "name": "X", "kind": "state"},
+                {"id": "y", "name": "Y", "kind": "state"},
+            ],
+            "claims": [{"id": "doomed-claim", "text": "T", "source": "outlet", "about": ["x"]}],
+            # Same relation id as the one above, between other actors: the last
+            # statement of the transaction violates the uniqueness constraint.
+            "relations": [{"id": "taken", "kind": "allied_with", "from": "x", "to": "y"}],
+        }
+    )
+
+    with pytest.raises(ConstraintError):
+        await load_documents(graph, [clashing])
+
+    [left] = await graph.read(
+        "RETURN COUNT { (:Report {id: 'doomed'}) } AS reports, COUNT { (:Claim) } AS claims,"
+        " COUNT { (:Actor {id: 'outlet'}) } AS outlets",
+        {},
+    )
+    assert left == {"reports": 0, "claims": 0, "outlets": 0}
