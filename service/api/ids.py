@@ -1,6 +1,7 @@
 """Relay global ids and opaque cursors.
 
-A global id is ``base64("Type:key")``; a cursor is ``base64("cursor:key")``.
+A global id is ``base64("Type:key")``; a cursor is base64 of a JSON list
+holding the sort key and id of the row it follows.
 Both are opaque to clients; anything that does not decode is BAD_USER_INPUT.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 
 from service.errors import BadUserInput
 
@@ -27,18 +29,22 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     return type_name, key
 
 
-def to_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode()
+def to_cursor(sort_key: str, key: str) -> str:
+    """A cursor for keyset paging: the row's sort key and its id."""
+    return base64.urlsafe_b64encode(json.dumps(["c", sort_key, key]).encode()).decode()
 
 
-def from_cursor(cursor: str | None) -> str | None:
-    """The key a cursor stands for (None for no cursor), or raise BadUserInput."""
+def from_cursor(cursor: str | None) -> list[str] | None:
+    """[sort key, id] a cursor stands for (None for no cursor), or raise BadUserInput."""
     if cursor is None:
         return None
-    prefix, _, key = _decode(cursor, "after").partition(":")
-    if prefix != "cursor" or not key:
+    try:
+        parts = json.loads(_decode(cursor, "after"))
+    except ValueError:
+        parts = None
+    if not (isinstance(parts, list) and len(parts) == 3 and parts[0] == "c" and all(isinstance(p, str) for p in parts)):
         raise BadUserInput(f"'{cursor}' is not a cursor issued by this API", argument="after")
-    return key
+    return [parts[1], parts[2]]
 
 
 def _decode(value: str, argument: str) -> str:

@@ -8,25 +8,20 @@ So a request costs one round trip per (field, level), never one per row.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from service.graph import actors, claims, reports
-from service.graph.claims import Page
+from service.graph import actors, claims, events, reports
 from service.graph.driver import Database, Record
+from service.graph.paging import EMPTY_PAGE, Page
+
+A = TypeVar("A", bound=Hashable)
+V = TypeVar("V")
 
 LoadOne = Callable[[list[str]], Awaitable[list[Record | None]]]
 LoadMany = Callable[[list[str]], Awaitable[list[list[Record]]]]
-
-
-@dataclass(frozen=True)
-class ClaimsAboutKey:
-    actor_id: str
-    anonymous: bool | None
-    first: int
-    after: str | None
 
 
 def _one(fetch: Callable[[Sequence[str]], Awaitable[dict[str, Record]]]) -> LoadOne:
@@ -45,35 +40,98 @@ def _many(fetch: Callable[[Sequence[str]], Awaitable[dict[str, list[Record]]]]) 
     return load
 
 
+class GroupedLoader(DataLoader[tuple[str, A], V], Generic[A, V]):
+    """Keys are (parent id, arguments): one query per distinct set of arguments, for all parents."""
+
+    def __init__(self, fetch: Callable[[list[str], A], Awaitable[dict[str, V]]], default: V) -> None:
+        async def load(keys: list[tuple[str, A]]) -> list[V]:
+            groups: dict[A, list[str]] = defaultdict(list)
+            for parent_id, arguments in keys:
+                groups[arguments].append(parent_id)
+            found: dict[tuple[str, A], V] = {}
+            for arguments, parent_ids in groups.items():
+                results = await fetch(parent_ids, arguments)
+                for parent_id in parent_ids:
+                    found[(parent_id, arguments)] = results.get(parent_id, default)
+            return [found[key] for key in keys]
+
+        super().__init__(load)
+
+
 class Loaders:
     """The loaders of one request; created fresh per request so nothing leaks between users."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.actor: DataLoader[str, Record | None] = DataLoader(_one(lambda ids: actors.actors_by_ids(db, ids)))
+        self.claim: DataLoader[str, Record | None] = DataLoader(_one(lambda ids: claims.claims_by_ids(db, ids)))
+        self.report: DataLoader[str, Record | None] = DataLoader(_one(lambda ids: reports.reports_by_ids(db, ids)))
+        self.event: DataLoader[str, Record | None] = DataLoader(_one(lambda ids: events.events_by_ids(db, ids)))
         self.claim_source: DataLoader[str, Record | None] = DataLoader(
             _one(lambda ids: claims.sources_of_claims(db, ids))
         )
+        self.claim_subjects: DataLoader[str, Record | None] = DataLoader(
+            _one(lambda ids: claims.subjects_of_claims(db, ids))
+        )
+        self.claim_corroboration: DataLoader[str, Record | None] = DataLoader(
+            _one(lambda ids: claims.corroboration_of_claims(db, ids))
+        )
+        self.claim_provenance: DataLoader[str, list[list[Record]]] = DataLoader(self._load_provenance)
         self.claim_reports: DataLoader[str, list[Record]] = DataLoader(
             _many(lambda ids: reports.reports_of_claims(db, ids))
         )
         self.report_publisher: DataLoader[str, Record | None] = DataLoader(
             _one(lambda ids: reports.publishers_of_reports(db, ids))
         )
+        self.report_authors: DataLoader[str, list[Record]] = DataLoader(
+            _many(lambda ids: reports.authors_of_reports(db, ids))
+        )
         self.report_cites: DataLoader[str, list[Record]] = DataLoader(
             _many(lambda ids: reports.reports_cited_by(db, ids))
         )
-        self.claims_about: DataLoader[ClaimsAboutKey, Page] = DataLoader(self._load_claims_about)
+        self.report_cited_by: DataLoader[str, list[Record]] = DataLoader(
+            _many(lambda ids: reports.reports_citing(db, ids))
+        )
+        self.event_participants: DataLoader[str, list[Record]] = DataLoader(
+            _many(lambda ids: events.participants_of_events(db, ids))
+        )
+        self.actor_affiliations: DataLoader[str, list[Record]] = DataLoader(
+            _many(lambda ids: actors.affiliations_of_actors(db, ids))
+        )
+        self.claim_pages: GroupedLoader[Any, Page] = GroupedLoader(self._claim_pages, EMPTY_PAGE)
+        self.event_pages: GroupedLoader[Any, Page] = GroupedLoader(self._event_pages, EMPTY_PAGE)
+        self.relations: GroupedLoader[Any, list[Record]] = GroupedLoader(self._relations, [])
+        self.neighbors: GroupedLoader[Any, list[Record]] = GroupedLoader(self._neighbors, [])
 
-    async def _load_claims_about(self, keys: list[ClaimsAboutKey]) -> list[Page]:
-        # One query per distinct set of arguments (usually exactly one).
-        groups: dict[tuple[bool | None, int, str | None], list[str]] = defaultdict(list)
-        for key in keys:
-            groups[(key.anonymous, key.first, key.after)].append(key.actor_id)
-        pages: dict[ClaimsAboutKey, Page] = {}
-        for (anonymous, first, after), actor_ids in groups.items():
-            found = await claims.claims_about_actors(self.db, actor_ids, anonymous=anonymous, first=first, after=after)
-            for actor_id in actor_ids:
-                page = found.get(actor_id, Page(items=[], total=0, has_next=False))
-                pages[ClaimsAboutKey(actor_id, anonymous, first, after)] = page
-        return [pages[key] for key in keys]
+    async def _load_provenance(self, keys: list[str]) -> list[list[list[Record]]]:
+        found = await claims.provenance_of_claims(self.db, keys)
+        return [found.get(key, []) for key in keys]
+
+    async def _claim_pages(self, parent_ids: list[str], arguments: Any) -> dict[str, Page]:
+        anchor, where, order, first, after = arguments
+        return await claims.claim_pages(
+            self.db, anchor, parent_ids, where=where, order=order, first=first, after=_unfreeze(after)
+        )
+
+    async def _event_pages(self, parent_ids: list[str], arguments: Any) -> dict[str, Page]:
+        anchor, where, order, first, after = arguments
+        return await events.event_pages(
+            self.db, anchor, parent_ids, where=where, order=order, first=first, after=_unfreeze(after)
+        )
+
+    async def _relations(self, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
+        kinds, as_of = arguments
+        return await actors.relations_of_actors(self.db, parent_ids, kinds=kinds, as_of=as_of)
+
+    async def _neighbors(self, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
+        depth, kinds, limit = arguments
+        return await actors.neighbors_of_actors(self.db, parent_ids, depth=depth, kinds=kinds, limit=limit)
+
+
+def freeze(after: list[str] | None) -> tuple[str, ...] | None:
+    """Cursors as hashable loader-key parts."""
+    return tuple(after) if after is not None else None
+
+
+def _unfreeze(after: tuple[str, ...] | None) -> list[str] | None:
+    return list(after) if after is not None else None

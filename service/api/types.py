@@ -3,19 +3,107 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 
+from service.api.arguments import bounded, page_arguments, partial_date
+from service.api.connections import Connection
 from service.api.context import Info
-from service.api.ids import from_cursor, to_cursor, to_global_id
-from service.api.loaders import ClaimsAboutKey
-from service.errors import BadUserInput
+from service.api.ids import to_global_id
+from service.api.loaders import freeze
+from service.graph.actors import MAX_NEIGHBOR_DEPTH
+from service.graph.claims import ClaimFilter, ClaimOrder
 from service.graph.driver import Record
+from service.graph.events import EventFilter, EventOrder
 from service.ingest import models
 
 ActorKind = strawberry.enum(models.ActorKind, description="What sort of actor this is.")
 Modality = strawberry.enum(models.Modality, description="How firmly the source puts the claim.")
+EventStatus = strawberry.enum(models.EventStatus, description="Whether the event happened, is planned or rumoured.")
+ReportKind = strawberry.enum(models.ReportKind, description="Article, broadcast or other.")
+
+
+@strawberry.enum(description="Orders of claims. Claims never reported with a date come last.")
+class ClaimSort(Enum):
+    ID = "ID"
+    FIRST_REPORTED_ASC = "FIRST_REPORTED_ASC"
+    FIRST_REPORTED_DESC = "FIRST_REPORTED_DESC"
+
+    def order(self) -> ClaimOrder:
+        return ClaimOrder[self.value]
+
+
+@strawberry.enum(description="Orders of events. Undated events come last.")
+class EventSort(Enum):
+    DATE_ASC = "DATE_ASC"
+    DATE_DESC = "DATE_DESC"
+
+    def order(self) -> EventOrder:
+        return EventOrder[self.value]
+
+
+@strawberry.enum(description="Which way a relation points from the actor in hand.")
+class RelationDirection(Enum):
+    OUTGOING = "OUTGOING"
+    INCOMING = "INCOMING"
+
+
+ModalityList = Annotated[
+    list[Modality] | None,  # type: ignore[valid-type]
+    strawberry.argument(description="Only claims of these modalities."),
+]
+DateArgument = Annotated[
+    str | None, strawberry.argument(description="A date as YYYY, YYYY-MM or YYYY-MM-DD, inclusive.")
+]
+
+
+def claim_filter(
+    *,
+    anonymous: bool | None = None,
+    modality: list[Any] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    about: str | None = None,
+    attributed_to: str | None = None,
+    reported_in: str | None = None,
+) -> ClaimFilter:
+    return ClaimFilter(
+        about=about,
+        attributed_to=attributed_to,
+        anonymous=anonymous,
+        modality=tuple(m.value for m in modality) if modality is not None else None,
+        reported_in=reported_in,
+        since=partial_date(since, "since"),
+        until=partial_date(until, "until"),
+    )
+
+
+async def claim_connection(
+    info: Info,
+    anchor: str,
+    parent_id: str,
+    where: ClaimFilter,
+    sort: ClaimSort,
+    first: int,
+    after: str | None,
+) -> Connection[Claim]:
+    first, after_key = page_arguments(info, first, after)
+    page = await info.context.loaders.claim_pages.load(
+        (parent_id, (anchor, where, sort.order(), first, freeze(after_key)))
+    )
+    return Connection[Claim].from_page(page, after_key, Claim.from_record)
+
+
+async def event_connection(
+    info: Info, anchor: str, parent_id: str, where: EventFilter, sort: EventSort, first: int, after: str | None
+) -> Connection[Event]:
+    first, after_key = page_arguments(info, first, after)
+    page = await info.context.loaders.event_pages.load(
+        (parent_id, (anchor, where, sort.order(), first, freeze(after_key)))
+    )
+    return Connection[Event].from_page(page, after_key, Event.from_record)
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
@@ -23,27 +111,10 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Global, opaque id.")
 
 
-@strawberry.type(description="Where a page of a connection starts and ends.")
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-def page_arguments(info: Info, first: int, after: str | None) -> tuple[int, str | None]:
-    """Validated ``first`` and the key ``after`` stands for."""
-    limit = info.context.settings.max_page_size
-    if first < 0:
-        raise BadUserInput(f"first must be 0 or more, got {first}", argument="first")
-    if first > limit:
-        raise BadUserInput(f"first must be at most {limit}, got {first}", argument="first", maximum=limit)
-    return first, from_cursor(after)
-
-
 @strawberry.type(description="A person, organisation, state, government, armed group or media outlet.")
 class Actor(Node):
     key: strawberry.Private[str]
+    slug: str = strawberry.field(description="The stable id used in seed files.")
     name: str = strawberry.field(description="Canonical name.")
     kind: ActorKind  # type: ignore[valid-type]
     aliases: list[str] = strawberry.field(description="Every other name the sources use.")
@@ -56,6 +127,7 @@ class Actor(Node):
         return cls(
             id=strawberry.ID(to_global_id("Actor", record["id"])),
             key=record["id"],
+            slug=record["id"],
             name=record.get("name") or record["id"],
             kind=models.ActorKind(record.get("kind") or "other"),
             aliases=list(record.get("aliases") or []),
@@ -64,47 +136,157 @@ class Actor(Node):
             descriptor=record.get("descriptor"),
         )
 
-    @strawberry.field(description="Claims about this actor, oldest id first; retracted claims are hidden.")
+    @strawberry.field(description="Claims ABOUT this actor. Retracted claims are hidden.")
     async def claims(
         self,
         info: Info,
         anonymous: Annotated[
             bool | None, strawberry.argument(description="Only claims whose source is (or is not) anonymous.")
         ] = None,
+        modality: ModalityList = None,
+        since: DateArgument = None,
+        until: DateArgument = None,
+        sort: ClaimSort = ClaimSort.ID,
         first: int = 20,
         after: str | None = None,
-    ) -> ClaimConnection:
-        first, after_key = page_arguments(info, first, after)
-        page = await info.context.loaders.claims_about.load(ClaimsAboutKey(self.key, anonymous, first, after_key))
-        edges = [ClaimEdge(cursor=to_cursor(r["id"]), node=Claim.from_record(r)) for r in page.items]
-        return ClaimConnection(
-            total_count=page.total,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after_key is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            edges=edges,
+    ) -> Connection[Claim]:
+        where = claim_filter(anonymous=anonymous, modality=modality, since=since, until=until)
+        return await claim_connection(info, "about_actor", self.key, where, sort, first, after)
+
+    @strawberry.field(description="Claims attributed TO this actor (what it said).")
+    async def claims_made(
+        self,
+        info: Info,
+        modality: ModalityList = None,
+        since: DateArgument = None,
+        until: DateArgument = None,
+        sort: ClaimSort = ClaimSort.ID,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Claim]:
+        where = claim_filter(modality=modality, since=since, until=until)
+        return await claim_connection(info, "made_by_actor", self.key, where, sort, first, after)
+
+    @strawberry.field(description="Events this actor took part in, in date order.")
+    async def events(
+        self,
+        info: Info,
+        sort: EventSort = EventSort.DATE_ASC,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Event]:
+        return await event_connection(info, "of_actor", self.key, EventFilter(), sort, first, after)
+
+    @strawberry.field(description="Relations with other actors, oldest first; with `asOf`, only those valid then.")
+    async def relations(
+        self,
+        info: Info,
+        kind: Annotated[
+            list[str] | None, strawberry.argument(description="Only these kinds, e.g. normalized_relations_with.")
+        ] = None,
+        as_of: Annotated[
+            str | None,
+            strawberry.argument(description="YYYY[-MM[-DD]]: since <= asOf < until, at the precision given."),
+        ] = None,
+    ) -> list[Relation]:
+        key = (tuple(kind) if kind is not None else None, partial_date(as_of, "asOf"))
+        records = await info.context.loaders.relations.load((self.key, key))
+        return [Relation.from_record(self, r) for r in records]
+
+    @strawberry.field(description=f"Actors within `depth` relations (1 to {MAX_NEIGHBOR_DEPTH}), nearest first.")
+    async def neighbors(
+        self,
+        info: Info,
+        depth: int = 1,
+        kinds: Annotated[list[str] | None, strawberry.argument(description="Follow only these kinds.")] = None,
+        first: int = 50,
+    ) -> list[Neighbor]:
+        bounded(depth, "depth", 1, MAX_NEIGHBOR_DEPTH)
+        bounded(first, "first", 0, info.context.settings.max_page_size)
+        key = (depth, tuple(kinds) if kinds is not None else None, first)
+        records = await info.context.loaders.neighbors.load((self.key, key))
+        return [Neighbor(actor=Actor.from_record(r["actor"]), distance=r["distance"]) for r in records]
+
+    @strawberry.field(description="What this actor is affiliated with (employer, government, state).")
+    async def affiliations(self, info: Info) -> list[Affiliation]:
+        records = await info.context.loaders.actor_affiliations.load(self.key)
+        return [
+            Affiliation(actor=Actor.from_record(r["actor"]), role=r["role"], since=r["since"], until=r["until"])
+            for r in records
+        ]
+
+
+@strawberry.type(description="An affiliation of an actor with another.")
+class Affiliation:
+    actor: Actor
+    role: str | None
+    since: str | None
+    until: str | None
+
+
+@strawberry.type(description="An actor near another, and how many relations away.")
+class Neighbor:
+    actor: Actor
+    distance: int
+
+
+@strawberry.type(description="A relation between two actors, valid from `since` until `until`, with its evidence.")
+class Relation:
+    key: strawberry.Private[str]
+    evidence_ids: strawberry.Private[list[str]]
+    kind: str = strawberry.field(description="e.g. normalized_relations_with, controls, overthrew, brokered.")
+    direction: RelationDirection = strawberry.field(description="Which way it points from the actor asked about.")
+    source: Actor = strawberry.field(name="from")
+    target: Actor = strawberry.field(name="to")
+    other: Actor = strawberry.field(description="The actor at the other end from the one asked about.")
+    since: str | None
+    until: str | None = strawberry.field(description="Null while the relation holds.")
+
+    @classmethod
+    def from_record(cls, actor: Actor, record: Record) -> Relation:
+        relation, other = record["relation"], Actor.from_record(record["other"])
+        outgoing = bool(record["outgoing"])
+        return cls(
+            key=relation["id"],
+            evidence_ids=list(relation.get("evidence") or []),
+            kind=relation["kind"],
+            direction=RelationDirection.OUTGOING if outgoing else RelationDirection.INCOMING,
+            source=actor if outgoing else other,
+            target=other if outgoing else actor,
+            other=other,
+            since=relation.get("since"),
+            until=relation.get("until"),
         )
+
+    @strawberry.field(description="The relation's id in seed files.")
+    def slug(self) -> str:
+        return self.key
+
+    @strawberry.field(description="The claims that evidence the relation.")
+    async def evidence(self, info: Info) -> list[Claim]:
+        records = await info.context.loaders.claim.load_many(self.evidence_ids)
+        return [Claim.from_record(r) for r in records if r is not None]
 
 
 @strawberry.type(description="An article or broadcast.")
 class Report(Node):
     key: strawberry.Private[str]
+    slug: str
     title: str | None
     url: str | None
     published_at: dt.datetime | None
+    kind: ReportKind  # type: ignore[valid-type]
 
     @classmethod
     def from_record(cls, record: Record) -> Report:
-        published = record.get("publishedAt")
         return cls(
             id=strawberry.ID(to_global_id("Report", record["id"])),
             key=record["id"],
+            slug=record["id"],
             title=record.get("title"),
             url=record.get("url"),
-            published_at=_parse_datetime(published),
+            published_at=_parse_datetime(record.get("publishedAt")),
+            kind=models.ReportKind(record.get("kind") or "other"),
         )
 
     @strawberry.field(description="The outlet that published the report.")
@@ -112,28 +294,134 @@ class Report(Node):
         record = await info.context.loaders.report_publisher.load(self.key)
         return Actor.from_record(record) if record else None
 
+    @strawberry.field(description="The report's authors, in byline order.")
+    async def authors(self, info: Info) -> list[Actor]:
+        return [Actor.from_record(r) for r in await info.context.loaders.report_authors.load(self.key)]
+
     @strawberry.field(description="Reports this one relays or quotes, oldest first.")
     async def cites(self, info: Info) -> list[Report]:
         return [Report.from_record(r) for r in await info.context.loaders.report_cites.load(self.key)]
+
+    @strawberry.field(description="Reports that relay or quote this one, oldest first.")
+    async def cited_by(self, info: Info) -> list[Report]:
+        return [Report.from_record(r) for r in await info.context.loaders.report_cited_by.load(self.key)]
+
+    @strawberry.field(description="Claims the report carried.")
+    async def claims(
+        self,
+        info: Info,
+        anonymous: bool | None = None,
+        modality: ModalityList = None,
+        sort: ClaimSort = ClaimSort.ID,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Claim]:
+        where = claim_filter(anonymous=anonymous, modality=modality)
+        return await claim_connection(info, "in_report", self.key, where, sort, first, after)
+
+
+@strawberry.type(description="An actor's part in an event.")
+class Participant:
+    actor: Actor
+    role: str
+
+
+@strawberry.type(description="Something that happened, or is said to be planned or rumoured.")
+class Event(Node):
+    key: strawberry.Private[str]
+    slug: str
+    name: str
+    kind: str
+    start_date: str | None = strawberry.field(description="YYYY, YYYY-MM or YYYY-MM-DD, as precise as known.")
+    end_date: str | None
+    place: str | None
+    status: EventStatus  # type: ignore[valid-type]
+    description: str | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> Event:
+        return cls(
+            id=strawberry.ID(to_global_id("Event", record["id"])),
+            key=record["id"],
+            slug=record["id"],
+            name=record.get("name") or record["id"],
+            kind=record.get("kind") or "",
+            start_date=record.get("startDate"),
+            end_date=record.get("endDate"),
+            place=record.get("place"),
+            status=models.EventStatus(record.get("status") or "occurred"),
+            description=record.get("description"),
+        )
+
+    @strawberry.field(description="Who took part, and in what role.")
+    async def participants(self, info: Info) -> list[Participant]:
+        records = await info.context.loaders.event_participants.load(self.key)
+        return [Participant(actor=Actor.from_record(r["actor"]), role=r["role"]) for r in records]
+
+    @strawberry.field(description="Claims about the event.")
+    async def claims(
+        self,
+        info: Info,
+        anonymous: bool | None = None,
+        modality: ModalityList = None,
+        sort: ClaimSort = ClaimSort.ID,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Claim]:
+        where = claim_filter(anonymous=anonymous, modality=modality)
+        return await claim_connection(info, "about_event", self.key, where, sort, first, after)
+
+
+@strawberry.type(description="How one report came to carry a claim: citations back to the original source.")
+class ProvenanceChain:
+    reports: list[Report] = strawberry.field(
+        description="From the report in hand, through the reports it cites, to the earliest that carried the claim."
+    )
+    source: Actor | None = strawberry.field(description="Who the claim is attributed to: the end of the chain.")
+
+    @strawberry.field(description="The report the chain starts from.")
+    def report(self) -> Report:
+        return self.reports[0]
+
+    @strawberry.field(description="The earliest report in the chain: where the claim was first carried.")
+    def origin(self) -> Report:
+        return self.reports[-1]
+
+
+@strawberry.type(description="How independently a claim is supported.")
+class Corroboration:
+    claims: int = strawberry.field(description="Claims stating the same proposition, this one included.")
+    independent_sources: int = strawberry.field(
+        description="Distinct actors asserting it; reports relaying one source count it once."
+    )
+    reports: int = strawberry.field(description="Distinct reports carrying any of those claims.")
+    sources: list[Actor]
+    denied_by: list[Actor] = strawberry.field(description="Actors who deny it.")
 
 
 @strawberry.type(description="One statement attributed to one source.")
 class Claim(Node):
     key: strawberry.Private[str]
+    slug: str
     text: str = strawberry.field(description="A faithful paraphrase.")
     quote: str | None = strawberry.field(description="The verbatim words, where a report gives them.")
     modality: Modality  # type: ignore[valid-type]
     retracted: bool
+    proposition: str | None = strawberry.field(description="Claims sharing it state the same thing.")
+    first_reported_at: dt.datetime | None = strawberry.field(description="When a report first carried it.")
 
     @classmethod
     def from_record(cls, record: Record) -> Claim:
         return cls(
             id=strawberry.ID(to_global_id("Claim", record["id"])),
             key=record["id"],
+            slug=record["id"],
             text=record.get("text") or "",
             quote=record.get("quote"),
             modality=models.Modality(record.get("modality") or "asserted"),
             retracted=bool(record.get("retracted")),
+            proposition=record.get("proposition"),
+            first_reported_at=_parse_datetime(record.get("firstReportedAt")),
         )
 
     @strawberry.field(description="The actor the claim is attributed to.")
@@ -141,22 +429,48 @@ class Claim(Node):
         record = await info.context.loaders.claim_source.load(self.key)
         return Actor.from_record(record) if record else None
 
+    @strawberry.field(description="The actors the claim is about.")
+    async def about(self, info: Info) -> list[Actor]:
+        subjects = await info.context.loaders.claim_subjects.load(self.key)
+        return [Actor.from_record(r) for r in (subjects or {}).get("actors", [])]
+
+    @strawberry.field(description="The events the claim is about.")
+    async def about_events(self, info: Info) -> list[Event]:
+        subjects = await info.context.loaders.claim_subjects.load(self.key)
+        return [Event.from_record(r) for r in (subjects or {}).get("events", [])]
+
     @strawberry.field(description="The reports that carried the claim, oldest first.")
     async def reports(self, info: Info) -> list[Report]:
         return [Report.from_record(r) for r in await info.context.loaders.claim_reports.load(self.key)]
 
+    @strawberry.field(description="One chain per report that carried the claim, longest first.")
+    async def provenance(self, info: Info) -> list[ProvenanceChain]:
+        chains = await info.context.loaders.claim_provenance.load(self.key)
+        source = await info.context.loaders.claim_source.load(self.key)
+        actor = Actor.from_record(source) if source else None
+        return [ProvenanceChain(reports=[Report.from_record(r) for r in chain], source=actor) for chain in chains]
 
-@strawberry.type
-class ClaimEdge:
-    cursor: str
-    node: Claim
+    @strawberry.field(description="How many independent sources assert the same thing.")
+    async def corroboration(self, info: Info) -> Corroboration:
+        record = await info.context.loaders.claim_corroboration.load(self.key) or {}
+        sources = [Actor.from_record(r) for r in record.get("sources", [])]
+        return Corroboration(
+            claims=int(record.get("claims", 1)),
+            independent_sources=len(sources),
+            reports=int(record.get("reports", 0)),
+            sources=sources,
+            denied_by=[Actor.from_record(r) for r in record.get("deniedBy", [])],
+        )
 
 
-@strawberry.type(description="A page of claims, paged in the database.")
-class ClaimConnection:
-    total_count: int = strawberry.field(description="Claims matching, across all pages.")
-    page_info: PageInfo
-    edges: list[ClaimEdge]
+NODE_BUILDERS = {"Actor": Actor.from_record, "Claim": Claim.from_record, "Report": Report.from_record}
+NODE_BUILDERS_WITH_EVENTS: dict[str, Any] = {**NODE_BUILDERS, "Event": Event.from_record}
+
+
+def node_from(type_name: str, record: Record) -> Node:
+    """A GraphQL node of the given type from its stored properties."""
+    built: Node = NODE_BUILDERS_WITH_EVENTS[type_name](record)
+    return built
 
 
 def _parse_datetime(value: Any) -> dt.datetime | None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import LiteralString
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, LiteralString
 
 from service.graph.driver import Database, Record
+from service.graph.paging import Direction, Page, fetch_pages, page_query
+
+MAX_NEIGHBOR_DEPTH = 4
 
 ACTORS_BY_IDS: LiteralString = """
 UNWIND $ids AS id
@@ -14,13 +19,89 @@ RETURN a {.*} AS actor
 """
 
 # Canonical-name matches first, then alias matches; ties broken by id so the
-# answer is stable.
+# answer is stable when two actors share an alias.
 ACTORS_BY_NAME: LiteralString = """
 MATCH (:Name {key: toLower($name)})-[:NAMES]->(a:Actor)
 RETURN a {.*} AS actor
 ORDER BY CASE WHEN toLower(a.name) = toLower($name) THEN 0 ELSE 1 END, a.id
 LIMIT $limit
 """
+
+
+@dataclass(frozen=True)
+class ActorFilter:
+    name: str | None = None
+    name_contains: str | None = None
+    kind: str | None = None
+    anonymous: bool | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "nameContains": self.name_contains,
+            "kind": self.kind,
+            "anonymous": self.anonymous,
+        }
+
+
+class ActorOrder(Enum):
+    NAME_ASC = ("toLower(n.name)", Direction.ASC)
+    NAME_DESC = ("toLower(n.name)", Direction.DESC)
+
+
+ACTOR_FILTER: LiteralString = """
+($kind IS NULL OR n.kind = $kind)
+AND ($anonymous IS NULL OR coalesce(n.anonymous, false) = $anonymous)
+AND ($name IS NULL OR EXISTS { (:Name {key: toLower($name)})-[:NAMES]->(n) })
+AND ($nameContains IS NULL
+     OR any(x IN [n.name] + coalesce(n.aliases, []) WHERE toLower(x) CONTAINS toLower($nameContains)))
+"""
+
+ACTOR_PAGES: dict[ActorOrder, LiteralString] = {
+    order: page_query(
+        parent="", pattern="(n:Actor)", filter=ACTOR_FILTER, sort_key=order.value[0], direction=order.value[1]
+    )
+    for order in ActorOrder
+}
+
+# Relations touching each actor, either direction; valid at $asOf when given
+# (since inclusive, until exclusive, compared at the precision of $asOf).
+RELATIONS_OF_ACTORS: LiteralString = """
+UNWIND $actorIds AS actorId
+MATCH (a:Actor {id: actorId})-[r:RELATED_TO]-(other:Actor)
+WHERE ($kinds IS NULL OR r.kind IN $kinds)
+  AND ($asOf IS NULL OR (
+        (r.since IS NULL OR substring(r.since, 0, size($asOf)) <= $asOf)
+        AND (r.until IS NULL OR substring(r.until, 0, size($asOf)) > $asOf)))
+WITH actorId, r, other, startNode(r) = a AS outgoing
+ORDER BY coalesce(r.since, ''), r.id
+RETURN actorId, collect({relation: properties(r), outgoing: outgoing, other: other {.*}}) AS relations
+"""
+
+AFFILIATIONS_OF_ACTORS: LiteralString = """
+UNWIND $actorIds AS actorId
+MATCH (:Actor {id: actorId})-[x:AFFILIATED_WITH]->(other:Actor)
+WITH actorId, x, other ORDER BY coalesce(x.since, ''), other.name
+RETURN actorId, collect({role: x.role, since: x.since, until: x.until, actor: other {.*}}) AS affiliations
+"""
+
+
+def _neighbors_query(depth: int) -> LiteralString:
+    # Variable-length bounds cannot be parameters in Cypher: one query per depth.
+    return f"""
+UNWIND $actorIds AS actorId
+MATCH (a:Actor {{id: actorId}})
+CALL (a) {{
+  MATCH path = (a)-[:RELATED_TO]-{{1,{depth}}}(b:Actor)
+  WHERE b <> a AND ($kinds IS NULL OR all(r IN relationships(path) WHERE r.kind IN $kinds))
+  WITH b, min(length(path)) AS distance
+  RETURN b, distance ORDER BY distance, b.name, b.id LIMIT $limit
+}}
+RETURN actorId, collect({{actor: b {{.*}}, distance: distance}}) AS neighbors
+"""
+
+
+NEIGHBORS_OF_ACTORS: dict[int, LiteralString] = {d: _neighbors_query(d) for d in range(1, MAX_NEIGHBOR_DEPTH + 1)}
 
 
 async def actors_by_ids(db: Database, ids: Sequence[str]) -> dict[str, Record]:
@@ -33,3 +114,39 @@ async def actors_by_name(db: Database, name: str, limit: int = 10) -> list[Recor
     """Actors going by ``name`` (canonical or alias, case-insensitive), canonical matches first."""
     records = await db.read(ACTORS_BY_NAME, {"name": name.strip(), "limit": limit})
     return [r["actor"] for r in records]
+
+
+async def actor_page(
+    db: Database, *, where: ActorFilter, order: ActorOrder, first: int, after: list[str] | None
+) -> Page:
+    pages = await fetch_pages(
+        db, ACTOR_PAGES[order], [""], first=first, after=after, direction=order.value[1], params=where.params()
+    )
+    return pages[""]
+
+
+async def relations_of_actors(
+    db: Database, actor_ids: Sequence[str], *, kinds: Sequence[str] | None, as_of: str | None
+) -> dict[str, list[Record]]:
+    """Per actor: [{relation, outgoing, other}], oldest first."""
+    records = await db.read(
+        RELATIONS_OF_ACTORS,
+        {"actorIds": list(actor_ids), "kinds": list(kinds) if kinds is not None else None, "asOf": as_of},
+    )
+    return {r["actorId"]: r["relations"] for r in records}
+
+
+async def affiliations_of_actors(db: Database, actor_ids: Sequence[str]) -> dict[str, list[Record]]:
+    records = await db.read(AFFILIATIONS_OF_ACTORS, {"actorIds": list(actor_ids)})
+    return {r["actorId"]: r["affiliations"] for r in records}
+
+
+async def neighbors_of_actors(
+    db: Database, actor_ids: Sequence[str], *, depth: int, kinds: Sequence[str] | None, limit: int
+) -> dict[str, list[Record]]:
+    """Per actor: actors within ``depth`` relations, nearest first: [{actor, distance}]."""
+    records = await db.read(
+        NEIGHBORS_OF_ACTORS[depth],
+        {"actorIds": list(actor_ids), "kinds": list(kinds) if kinds is not None else None, "limit": limit},
+    )
+    return {r["actorId"]: r["neighbors"] for r in records}

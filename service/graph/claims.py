@@ -4,41 +4,98 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import LiteralString
+from enum import Enum
+from typing import Any, LiteralString
 
 from service.graph.driver import Database, Record
+from service.graph.paging import Direction, Page, fetch_pages, page_query
 
 
 @dataclass(frozen=True)
-class Page:
-    """One page of a list, fetched in the database: ``limit + 1`` rows tell if more follow."""
+class ClaimFilter:
+    """Conditions on claims; None means "any". Dates compare at the precision given."""
 
-    items: list[Record]
-    total: int
-    has_next: bool
+    about: str | None = None
+    attributed_to: str | None = None
+    anonymous: bool | None = None
+    modality: tuple[str, ...] | None = None
+    reported_in: str | None = None
+    since: str | None = None
+    until: str | None = None
+    include_retracted: bool = False
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "about": self.about,
+            "attributedTo": self.attributed_to,
+            "anonymous": self.anonymous,
+            "modality": list(self.modality) if self.modality is not None else None,
+            "reportedIn": self.reported_in,
+            "since": self.since,
+            "until": self.until,
+            "includeRetracted": self.include_retracted,
+        }
 
 
-# Claims about each actor, keyset-paged on claim id. Retracted claims are
-# hidden. ``$anonymous`` null means "named and anonymous sources alike".
-CLAIMS_ABOUT_ACTORS: LiteralString = """
-UNWIND $actorIds AS actorId
-MATCH (a:Actor {id: actorId})
-CALL (a) {
-  MATCH (a)<-[:ABOUT]-(c:Claim)-[:ATTRIBUTED_TO]->(s:Actor)
-  WHERE NOT coalesce(c.retracted, false)
-    AND ($anonymous IS NULL OR coalesce(s.anonymous, false) = $anonymous)
-  RETURN count(c) AS total
-}
-CALL (a) {
-  MATCH (a)<-[:ABOUT]-(c:Claim)-[:ATTRIBUTED_TO]->(s:Actor)
-  WHERE NOT coalesce(c.retracted, false)
-    AND ($anonymous IS NULL OR coalesce(s.anonymous, false) = $anonymous)
-    AND ($after IS NULL OR c.id > $after)
-  WITH c ORDER BY c.id LIMIT $limit
-  RETURN collect(c {.*}) AS claims
-}
-RETURN actorId, total, claims
+class ClaimOrder(Enum):
+    """Sort orders: (sort key expression, direction)."""
+
+    ID = ("''", Direction.ASC)
+    FIRST_REPORTED_ASC = ("n.firstReportedAt", Direction.ASC)
+    FIRST_REPORTED_DESC = ("n.firstReportedAt", Direction.DESC)
+
+
+CLAIM_FILTER: LiteralString = """
+(n.retracted IS NULL OR n.retracted = false OR $includeRetracted)
+AND ($anonymous IS NULL
+     OR EXISTS { (n)-[:ATTRIBUTED_TO]->(s:Actor) WHERE coalesce(s.anonymous, false) = $anonymous })
+AND ($modality IS NULL OR n.modality IN $modality)
+AND ($since IS NULL OR substring(n.firstReportedAt, 0, size($since)) >= $since)
+AND ($until IS NULL OR substring(n.firstReportedAt, 0, size($until)) <= $until)
+AND ($about IS NULL OR EXISTS { (n)-[:ABOUT]->(:Actor {id: $about}) })
+AND ($attributedTo IS NULL OR EXISTS { (n)-[:ATTRIBUTED_TO]->(:Actor {id: $attributedTo}) })
+AND ($reportedIn IS NULL OR EXISTS { (n)-[:REPORTED_IN]->(:Report {id: $reportedIn}) })
 """
+
+# Where each list of claims starts: (parent match, pattern binding n).
+ANCHORS: dict[str, tuple[LiteralString, LiteralString]] = {
+    "root": ("", "(n:Claim)"),
+    "about_actor": ("MATCH (p:Actor {id: parentId})", "(p)<-[:ABOUT]-(n:Claim)"),
+    "made_by_actor": ("MATCH (p:Actor {id: parentId})", "(p)<-[:ATTRIBUTED_TO]-(n:Claim)"),
+    "in_report": ("MATCH (p:Report {id: parentId})", "(p)<-[:REPORTED_IN]-(n:Claim)"),
+    "about_event": ("MATCH (p:Event {id: parentId})", "(p)<-[:ABOUT]-(n:Claim)"),
+}
+
+CLAIM_PAGES: dict[tuple[str, ClaimOrder], LiteralString] = {
+    (anchor, order): page_query(
+        parent=parent, pattern=pattern, filter=CLAIM_FILTER, sort_key=order.value[0], direction=order.value[1]
+    )
+    for anchor, (parent, pattern) in ANCHORS.items()
+    for order in ClaimOrder
+}
+
+
+async def claim_pages(
+    db: Database,
+    anchor: str,
+    parent_ids: Sequence[str],
+    *,
+    where: ClaimFilter,
+    order: ClaimOrder,
+    first: int,
+    after: list[str] | None,
+) -> dict[str, Page]:
+    """A page of claims for each parent (an actor, report or event; ``""`` for the root list)."""
+    return await fetch_pages(
+        db,
+        CLAIM_PAGES[(anchor, order)],
+        parent_ids,
+        first=first,
+        after=after,
+        direction=order.value[1],
+        params=where.params(),
+    )
+
 
 CLAIMS_BY_IDS: LiteralString = """
 UNWIND $ids AS id
@@ -52,24 +109,58 @@ MATCH (:Claim {id: claimId})-[:ATTRIBUTED_TO]->(s:Actor)
 RETURN claimId, s {.*} AS source
 """
 
+SUBJECTS_OF_CLAIMS: LiteralString = """
+UNWIND $claimIds AS claimId
+MATCH (:Claim {id: claimId})-[:ABOUT]->(x)
+WITH claimId, x ORDER BY x.name, x.id
+RETURN claimId,
+       [v IN collect(x) WHERE v:Actor | v {.*}] AS actors,
+       [v IN collect(x) WHERE v:Event | v {.*}] AS events
+"""
 
-async def claims_about_actors(
-    db: Database,
-    actor_ids: Sequence[str],
-    *,
-    anonymous: bool | None,
-    first: int,
-    after: str | None,
-) -> dict[str, Page]:
-    """A page of claims about each actor, ordered by claim id, with the total count."""
-    records = await db.read(
-        CLAIMS_ABOUT_ACTORS,
-        {"actorIds": list(actor_ids), "anonymous": anonymous, "after": after, "limit": first + 1},
-    )
-    return {
-        r["actorId"]: Page(items=r["claims"][:first], total=r["total"], has_next=len(r["claims"]) > first)
-        for r in records
-    }
+# For each report that carried the claim, the longest chain of citations
+# through reports that carried it too (a cycle of citations cannot loop: a
+# path repeats no relationship, and its length is bounded).
+PROVENANCE_OF_CLAIMS: LiteralString = """
+UNWIND $claimIds AS claimId
+MATCH (c:Claim {id: claimId})-[:REPORTED_IN]->(start:Report)
+CALL (c, start) {
+  MATCH path = (start)-[:CITES]->{0,12}(:Report)
+  WITH path, nodes(path) AS ns
+  WHERE all(r IN ns WHERE (c)-[:REPORTED_IN]->(r))
+    AND all(i IN range(0, size(ns) - 1) WHERE NOT ns[i] IN ns[i + 1..])
+  RETURN ns ORDER BY size(ns) DESC LIMIT 1
+}
+WITH claimId, start, [r IN ns | r {.*}] AS chain
+ORDER BY size(chain) DESC, start.publishedAt, start.id
+RETURN claimId, collect(chain) AS chains
+"""
+
+# Claims stating the same proposition (the claim alone when it has none).
+# Independent sources are distinct actors, so reports relaying one anonymous
+# source count it once.
+CORROBORATION_OF_CLAIMS: LiteralString = """
+UNWIND $claimIds AS claimId
+MATCH (c:Claim {id: claimId})
+CALL (c) {
+  OPTIONAL MATCH (other:Claim {proposition: c.proposition})
+  WHERE other.retracted IS NULL OR other.retracted = false
+  WITH c, collect(other) AS others
+  RETURN CASE WHEN size(others) = 0 THEN [c] ELSE others END AS group
+}
+CALL (group) {
+  UNWIND group AS g
+  MATCH (g)-[:ATTRIBUTED_TO]->(s:Actor)
+  RETURN collect(DISTINCT CASE WHEN g.modality <> 'denied' THEN s {.*} END) AS sources,
+         collect(DISTINCT CASE WHEN g.modality = 'denied' THEN s {.*} END) AS deniedBy
+}
+CALL (group) {
+  UNWIND group AS g
+  OPTIONAL MATCH (g)-[:REPORTED_IN]->(r:Report)
+  RETURN count(DISTINCT r) AS reports
+}
+RETURN claimId, size(group) AS claims, sources, deniedBy, reports
+"""
 
 
 async def claims_by_ids(db: Database, ids: Sequence[str]) -> dict[str, Record]:
@@ -81,3 +172,21 @@ async def sources_of_claims(db: Database, claim_ids: Sequence[str]) -> dict[str,
     """The actor each claim is attributed to, keyed by claim id."""
     records = await db.read(SOURCES_OF_CLAIMS, {"claimIds": list(claim_ids)})
     return {r["claimId"]: r["source"] for r in records}
+
+
+async def subjects_of_claims(db: Database, claim_ids: Sequence[str]) -> dict[str, Record]:
+    """The actors and events each claim is about: {claimId: {"actors": [...], "events": [...]}}."""
+    records = await db.read(SUBJECTS_OF_CLAIMS, {"claimIds": list(claim_ids)})
+    return {r["claimId"]: {"actors": r["actors"], "events": r["events"]} for r in records}
+
+
+async def provenance_of_claims(db: Database, claim_ids: Sequence[str]) -> dict[str, list[list[Record]]]:
+    """Per claim, one chain of reports per carrying report, longest first."""
+    records = await db.read(PROVENANCE_OF_CLAIMS, {"claimIds": list(claim_ids)})
+    return {r["claimId"]: r["chains"] for r in records}
+
+
+async def corroboration_of_claims(db: Database, claim_ids: Sequence[str]) -> dict[str, Record]:
+    """Per claim: how many claims state the same, by which sources, carried by how many reports."""
+    records = await db.read(CORROBORATION_OF_CLAIMS, {"claimIds": list(claim_ids)})
+    return {r["claimId"]: r for r in records}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import LiteralString
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, LiteralString
 
 from service.graph.driver import Database, Record
+from service.graph.paging import Direction, Page, fetch_pages, page_query
 
 REPORTS_BY_IDS: LiteralString = """
 UNWIND $ids AS id
@@ -34,6 +37,70 @@ MATCH (:Report {id: reportId})-[:CITES]->(r:Report)
 WITH reportId, r ORDER BY r.publishedAt IS NULL, r.publishedAt, r.id
 RETURN reportId, collect(r {.*}) AS cited
 """
+
+
+REPORTS_CITING: LiteralString = """
+UNWIND $reportIds AS reportId
+MATCH (:Report {id: reportId})<-[:CITES]-(r:Report)
+WITH reportId, r ORDER BY r.publishedAt IS NULL, r.publishedAt, r.id
+RETURN reportId, collect(r {.*}) AS citing
+"""
+
+AUTHORS_OF_REPORTS: LiteralString = """
+UNWIND $reportIds AS reportId
+MATCH (:Report {id: reportId})-[x:AUTHORED_BY]->(a:Actor)
+WITH reportId, a ORDER BY x.position
+RETURN reportId, collect(a {.*}) AS authors
+"""
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    publisher: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"publisher": self.publisher, "since": self.since, "until": self.until}
+
+
+class ReportOrder(Enum):
+    PUBLISHED_DESC = ("n.publishedAt", Direction.DESC)
+    PUBLISHED_ASC = ("n.publishedAt", Direction.ASC)
+
+
+REPORT_FILTER: LiteralString = """
+($publisher IS NULL OR EXISTS { (n)-[:PUBLISHED_BY]->(:Actor {id: $publisher}) })
+AND ($since IS NULL OR substring(n.publishedAt, 0, size($since)) >= $since)
+AND ($until IS NULL OR substring(n.publishedAt, 0, size($until)) <= $until)
+"""
+
+REPORT_PAGES: dict[ReportOrder, LiteralString] = {
+    order: page_query(
+        parent="", pattern="(n:Report)", filter=REPORT_FILTER, sort_key=order.value[0], direction=order.value[1]
+    )
+    for order in ReportOrder
+}
+
+
+async def report_page(
+    db: Database, *, where: ReportFilter, order: ReportOrder, first: int, after: list[str] | None
+) -> Page:
+    pages = await fetch_pages(
+        db, REPORT_PAGES[order], [""], first=first, after=after, direction=order.value[1], params=where.params()
+    )
+    return pages[""]
+
+
+async def reports_citing(db: Database, report_ids: Sequence[str]) -> dict[str, list[Record]]:
+    """The reports that cite each report, oldest first."""
+    records = await db.read(REPORTS_CITING, {"reportIds": list(report_ids)})
+    return {r["reportId"]: r["citing"] for r in records}
+
+
+async def authors_of_reports(db: Database, report_ids: Sequence[str]) -> dict[str, list[Record]]:
+    records = await db.read(AUTHORS_OF_REPORTS, {"reportIds": list(report_ids)})
+    return {r["reportId"]: r["authors"] for r in records}
 
 
 async def reports_by_ids(db: Database, ids: Sequence[str]) -> dict[str, Record]:

@@ -110,6 +110,10 @@ class ClaimIn(_Strict):
     quote: Text | None = Field(default=None, description="The verbatim words, where the report gives them.")
     modality: Modality = Modality.ASSERTED
     source: Id = Field(description="The actor the claim is attributed to.")
+    proposition: Id | None = Field(
+        default=None,
+        description="Claims sharing a proposition id state the same thing; corroboration counts their sources.",
+    )
     about: list[Id] = Field(default_factory=list, description="Actors the claim is about.")
     about_events: list[Id] = Field(default_factory=list, alias="aboutEvents")
     reported_in: list[Id] = Field(

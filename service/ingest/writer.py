@@ -80,7 +80,7 @@ MERGE (a)-[:PARTICIPATED_IN {role: p.role}]->(n)
 UPSERT_CLAIMS: LiteralString = """
 UNWIND $claims AS c
 MERGE (n:Claim {id: c.id})
-SET n.text = c.text, n.quote = c.quote, n.modality = c.modality,
+SET n.text = c.text, n.quote = c.quote, n.modality = c.modality, n.proposition = c.proposition,
     n.retracted = coalesce(n.retracted, false)
 WITH n, c
 OPTIONAL MATCH (n)-[old:ATTRIBUTED_TO|ABOUT]->()
@@ -113,6 +113,17 @@ MERGE (c:Claim {id: cid})
 MERGE (c)-[:REPORTED_IN]->(r)
 """
 
+# A claim's date is when it was first reported: kept on the claim so that
+# filtering and sorting by it can use an index.
+DATE_CLAIMS_OF_REPORT: LiteralString = """
+MATCH (:Report {id: $reportId})<-[:REPORTED_IN]-(c:Claim)
+CALL (c) {
+  MATCH (c)-[:REPORTED_IN]->(r:Report)
+  RETURN min(r.publishedAt) AS first
+}
+SET c.firstReportedAt = first
+"""
+
 UPSERT_RELATIONS: LiteralString = """
 UNWIND $relations AS x
 MERGE (a:Actor {id: x.from})
@@ -141,6 +152,7 @@ async def write_document(db: Database, document: SeedDocument) -> dict[str, int]
             (UPSERT_EVENTS, {"events": data["events"]}),
             (UPSERT_CLAIMS, {"claims": data["claims"], "reportId": report["id"]}),
             (LINK_CARRIED_CLAIMS, {"claimIds": data["carriedClaims"], "reportId": report["id"]}),
+            (DATE_CLAIMS_OF_REPORT, {"reportId": report["id"]}),
             (UPSERT_RELATIONS, {"relations": data["relations"]}),
         ]
     )

@@ -16,8 +16,8 @@ CLAIMS = """query($first: Int!, $after: String) {
 @pytest.mark.parametrize(
     ("variables", "code", "words"),
     [
-        ({"first": -1}, "BAD_USER_INPUT", "first must be 0 or more"),
-        ({"first": 101}, "BAD_USER_INPUT", "at most 100"),
+        ({"first": -1}, "BAD_USER_INPUT", "first must be between 0 and 100, got -1"),
+        ({"first": 101}, "BAD_USER_INPUT", "first must be between 0 and 100, got 101"),
         ({"first": 5, "after": "not a cursor!"}, "BAD_USER_INPUT", "not a valid after"),
         ({"first": 5, "after": base64.urlsafe_b64encode(b"Actor:israel").decode()}, "BAD_USER_INPUT", "not a cursor"),
     ],

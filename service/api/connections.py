@@ -1,0 +1,49 @@
+"""Relay cursor connections over pages fetched in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from service.api.ids import to_cursor
+from service.graph.driver import Record
+from service.graph.paging import Page
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Where a page of a connection starts and ends.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool = strawberry.field(description="True when the page was asked for with `after`.")
+    start_cursor: str | None
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list, paged in the database.")
+class Connection(Generic[T]):
+    total_count: int = strawberry.field(description="Items matching, across all pages.")
+    page_info: PageInfo
+    edges: list[Edge[T]]
+
+    @classmethod
+    def from_page(cls, page: Page, after: list[str] | None, build: Callable[[Record], T]) -> Connection[T]:
+        edges = [Edge(cursor=to_cursor(row.sort_key, row.node["id"]), node=build(row.node)) for row in page.rows]
+        return cls(
+            total_count=page.total,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            edges=edges,
+        )

@@ -1,0 +1,114 @@
+"""Keyset paging in the database, for many parents in one round trip.
+
+A list query is assembled once, at import time, from fragments this package
+owns (a pattern, a filter, a sort key); every value a user gives is a
+parameter. It returns, per parent, the total count and one page of rows
+ordered by (sort key, id), with ``limit + 1`` rows fetched to tell whether
+another page follows. A cursor is the (sort key, id) of the row it follows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, LiteralString
+
+from service.graph.driver import Database, Record
+
+
+class Direction(StrEnum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@dataclass(frozen=True)
+class Row:
+    sort_key: str
+    node: Record
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its rows, the total across pages, and whether more follow."""
+
+    rows: list[Row]
+    total: int
+    has_next: bool
+
+    @property
+    def items(self) -> list[Record]:
+        return [row.node for row in self.rows]
+
+
+EMPTY_PAGE = Page(rows=[], total=0, has_next=False)
+
+# Rows with no value for the sort key come last in either direction.
+NULL_KEY = {Direction.ASC: "\uffff", Direction.DESC: ""}
+
+
+def page_query(
+    *,
+    parent: LiteralString,
+    pattern: LiteralString,
+    filter: LiteralString,
+    sort_key: LiteralString,
+    direction: Direction,
+) -> LiteralString:
+    """The Cypher of one list query.
+
+    ``parent`` binds ``p`` for each ``parentId`` of ``$parentIds`` (or is empty
+    for a root list, called with one parent id ``""``); ``pattern`` binds ``n``;
+    ``sort_key`` is a string expression over ``n``.
+    """
+    after = "n.id > $after[1]" if direction is Direction.ASC else "n.id < $after[1]"
+    compare = ">" if direction is Direction.ASC else "<"
+    scope = "(p)" if parent else "()"
+    query = f"""
+UNWIND $parentIds AS parentId
+{parent}
+CALL {scope} {{
+  MATCH {pattern}
+  WHERE {filter}
+  RETURN count(DISTINCT n) AS total
+}}
+CALL {scope} {{
+  MATCH {pattern}
+  WHERE {filter}
+  WITH DISTINCT n
+  WITH n, coalesce({sort_key}, $nullKey) AS k
+  WHERE $after IS NULL OR k {compare} $after[0] OR (k = $after[0] AND {after})
+  WITH n, k ORDER BY k {direction.value}, n.id {direction.value} LIMIT $limit
+  RETURN collect({{k: k, node: n {{.*}}}}) AS rows
+}}
+RETURN parentId, total, rows
+"""
+    return query
+
+
+async def fetch_pages(
+    db: Database,
+    query: LiteralString,
+    parent_ids: Sequence[str],
+    *,
+    first: int,
+    after: list[str] | None,
+    direction: Direction,
+    params: Mapping[str, Any],
+) -> dict[str, Page]:
+    """Run a ``page_query`` for many parents at once; pages keyed by parent id."""
+    records = await db.read(
+        query,
+        {
+            **params,
+            "parentIds": list(parent_ids),
+            "after": after,
+            "limit": first + 1,
+            "nullKey": NULL_KEY[direction],
+        },
+    )
+    pages: dict[str, Page] = {}
+    for record in records:
+        rows = [Row(sort_key=str(r["k"]), node=r["node"]) for r in record["rows"]]
+        pages[record["parentId"]] = Page(rows=rows[:first], total=record["total"], has_next=len(rows) > first)
+    return pages

@@ -1,0 +1,31 @@
+"""Full-text search over actor names and aliases, claim texts and quotes, report titles."""
+
+from __future__ import annotations
+
+import re
+from typing import LiteralString
+
+from service.graph.driver import Database, Record
+
+# Retracted claims are hidden here as everywhere else.
+SEARCH: LiteralString = """
+CALL db.index.fulltext.queryNodes('kb_search', $query, {limit: $limit * 2}) YIELD node, score
+WHERE NOT (node:Claim AND coalesce(node.retracted, false))
+RETURN [l IN labels(node) WHERE l IN ['Actor', 'Claim', 'Report']][0] AS type, node {.*} AS node, score
+ORDER BY score DESC, node.id
+LIMIT $limit
+"""
+
+_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
+_OPERATORS = re.compile(r"\b(AND|OR|NOT|TO)\b")
+
+
+def lucene_terms(text: str) -> str:
+    """The user's text as plain Lucene terms: every operator and special character escaped."""
+    escaped = _LUCENE_SPECIAL.sub(r"\\\1", text.strip())
+    return _OPERATORS.sub(lambda m: m.group(1).lower(), escaped)
+
+
+async def search(db: Database, text: str, limit: int) -> list[Record]:
+    """Best matches first: [{type, node, score}]."""
+    return await db.read(SEARCH, {"query": lucene_terms(text), "limit": limit})
