@@ -1,4 +1,7 @@
-"""Shortest connections between two actors, through relations, events, claims and affiliations."""
+"""Shortest connections between two actors, through relations, events, claims and affiliations.
+
+Of several equally short paths, the one through direct relations is preferred.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,16 @@ def _shortest_path_query(max_hops: int) -> LiteralString:
     # Path length bounds cannot be parameters in Cypher: one query per bound.
     return f"""
 MATCH (a:Actor {{id: $from}}), (b:Actor {{id: $to}})
-MATCH path = shortestPath((a)-[:RELATED_TO|PARTICIPATED_IN|ABOUT|ATTRIBUTED_TO|AFFILIATED_WITH*..{max_hops}]-(b))
+MATCH path = allShortestPaths((a)-[:RELATED_TO|PARTICIPATED_IN|ABOUT|ATTRIBUTED_TO|AFFILIATED_WITH*..{max_hops}]-(b))
 WHERE all(n IN nodes(path) WHERE NOT (n:Claim AND coalesce(n.retracted, false)))
+// Among equally short paths, prefer direct relations, then affiliations,
+// then shared events, then claims; then a stable order.
+WITH path, reduce(w = 0, r IN relationships(path) |
+       w + CASE type(r) WHEN 'RELATED_TO' THEN 0 WHEN 'AFFILIATED_WITH' THEN 1
+                        WHEN 'PARTICIPATED_IN' THEN 2 ELSE 3 END) AS weight
+ORDER BY weight, reduce(s = '', n IN nodes(path) | s + n.id + ' '),
+         reduce(s = '', r IN relationships(path) | s + coalesce(r.id, r.role, '') + ' ')
+LIMIT 1
 RETURN [n IN nodes(path) | {{type: [l IN labels(n) WHERE l IN ['Actor', 'Event', 'Claim', 'Report']][0],
                             node: n {{.*}}}}] AS nodes,
        [r IN relationships(path) | {{type: type(r), props: properties(r),

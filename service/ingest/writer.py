@@ -29,7 +29,13 @@ MERGE (k:Name {key: toLower(label)})
 MERGE (k)-[:NAMES]->(n)
 """
 
+# An actor's affiliations are those its latest definition lists.
 UPSERT_AFFILIATIONS: LiteralString = """
+UNWIND $actors AS a
+MATCH (:Actor {id: a.id})-[stale:AFFILIATED_WITH]->(b:Actor)
+WHERE NOT b.id IN a.affiliatedWith
+DELETE stale
+WITH count(*) AS removed
 UNWIND $affiliations AS f
 MATCH (a:Actor {id: f.from})
 MERGE (b:Actor {id: f.actor})
@@ -147,7 +153,7 @@ async def write_document(db: Database, document: SeedDocument) -> dict[str, int]
     return await db.write_transaction(
         [
             (UPSERT_ACTORS, {"actors": data["actors"]}),
-            (UPSERT_AFFILIATIONS, {"affiliations": data["affiliations"]}),
+            (UPSERT_AFFILIATIONS, {"affiliations": data["affiliations"], "actors": data["actors"]}),
             (UPSERT_REPORT, {"report": report}),
             (UPSERT_EVENTS, {"events": data["events"]}),
             (UPSERT_CLAIMS, {"claims": data["claims"], "reportId": report["id"]}),
