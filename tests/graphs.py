@@ -21,13 +21,13 @@ def claim(key: str, source: str, about: list[str], **fields: Any) -> dict[str, A
     return {"id": key, "text": f"Text of {key}", "source": source, "about": about, **fields}
 
 
-def document(report: str, publisher: str = "outlet", **parts: Any) -> SeedDocument:
+def document(report_id: str, publisher: str = "outlet", **parts: Any) -> SeedDocument:
     """One report by ``publisher`` (defined here too) with the given parts."""
     report_fields = parts.pop("report", {})
     actors = [actor(publisher, kind="media_outlet"), *parts.pop("actors", [])]
     return SeedDocument.model_validate(
         {
-            "report": {"id": report, "title": f"Title of {report}", "publisher": publisher, **report_fields},
+            "report": {"id": report_id, "title": f"Title of {report_id}", "publisher": publisher, **report_fields},
             "actors": actors,
             **parts,
         }

@@ -49,6 +49,38 @@ def synthetic_graph(claims: int) -> list[SeedDocument]:
     return documents
 
 
+WIDE = """
+{ claims(first: 100) { edges { node {
+    source { name relations { kind other { name } evidence { text } } affiliations { role } }
+    about { name } aboutEvents { name }
+    provenance { reports { title } source { name } }
+    corroboration { independentSources }
+    reports { title authors { name } citedBy { title } claims(first: 5) { totalCount } } } } }
+  actors(first: 100) { edges { node { neighbors(depth: 2) { actor { name } }
+                                        events { edges { node { participants { role } } } } } } } }
+"""
+# One each: claims page, sources, their relations, affiliations, subjects
+# (about and aboutEvents share one loader), provenance (its source is already
+# loaded), corroboration, reports, authors, citedBy, the reports' claim pages,
+# actors page, neighbours, events pages. The synthetic graph has no relations
+# and no events, so relation evidence and participants cost nothing: 14.
+WIDE_ROUND_TRIPS = 14
+
+
+@pytest.mark.parametrize("claims", [3, 60])
+async def test_wide_request_costs_the_same_for_3_claims_as_for_60(
+    graph: Database, execute: Execute, claims: int
+) -> None:
+    await load_documents(graph, synthetic_graph(claims))
+    before = graph.round_trips
+
+    result = await execute(WIDE)
+
+    assert result["errors"] == []
+    assert len(result["data"]["claims"]["edges"]) == claims
+    assert graph.round_trips - before == WIDE_ROUND_TRIPS
+
+
 @pytest.mark.parametrize("claims", [3, 60])
 async def test_nested_request_costs_one_round_trip_per_level(graph: Database, execute: Execute, claims: int) -> None:
     await load_documents(graph, synthetic_graph(claims))
