@@ -24,7 +24,7 @@ WITH path, reduce(w = 0, r IN relationships(path) |
        w + CASE type(r) WHEN 'RELATED_TO' THEN 0 WHEN 'AFFILIATED_WITH' THEN 1
                         WHEN 'PARTICIPATED_IN' THEN 2 ELSE 3 END) AS weight
 ORDER BY weight, reduce(s = '', n IN nodes(path) | s + n.id + ' '),
-         reduce(s = '', r IN relationships(path) | s + coalesce(r.id, r.role, '') + ' ')
+         reduce(s = '', r IN relationships(path) | s + type(r) + ':' + coalesce(r.id, r.role, '') + ' ')
 LIMIT 1
 RETURN [n IN nodes(path) | {{type: [l IN labels(n) WHERE l IN ['Actor', 'Event', 'Claim', 'Report']][0],
                             node: n {{.*}}}}] AS nodes,
