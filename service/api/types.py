@@ -106,6 +106,24 @@ async def event_connection(
     return Connection[Event].from_page(page, after_key, Event.from_record)
 
 
+def claims_field(anchor: str, description: str) -> Any:
+    """A paged ``claims`` field for a report or an event: one resolver for both."""
+
+    async def resolve(
+        root: Any,
+        info: Info,
+        anonymous: bool | None = None,
+        modality: ModalityList = None,
+        sort: ClaimSort = ClaimSort.ID,
+        first: int = 20,
+        after: str | None = None,
+    ) -> Connection[Claim]:
+        where = claim_filter(anonymous=anonymous, modality=modality)
+        return await claim_connection(info, anchor, root.key, where, sort, first, after)
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
     id: strawberry.ID = strawberry.field(description="Global, opaque id.")
@@ -306,18 +324,7 @@ class Report(Node):
     async def cited_by(self, info: Info) -> list[Report]:
         return [Report.from_record(r) for r in await info.context.loaders.report_cited_by.load(self.key)]
 
-    @strawberry.field(description="Claims the report carried.")
-    async def claims(
-        self,
-        info: Info,
-        anonymous: bool | None = None,
-        modality: ModalityList = None,
-        sort: ClaimSort = ClaimSort.ID,
-        first: int = 20,
-        after: str | None = None,
-    ) -> Connection[Claim]:
-        where = claim_filter(anonymous=anonymous, modality=modality)
-        return await claim_connection(info, "in_report", self.key, where, sort, first, after)
+    claims: Connection[Claim] = claims_field("in_report", "Claims the report carried.")
 
 
 @strawberry.type(description="An actor's part in an event.")
@@ -358,18 +365,7 @@ class Event(Node):
         records = await info.context.loaders.event_participants.load(self.key)
         return [Participant(actor=Actor.from_record(r["actor"]), role=r["role"]) for r in records]
 
-    @strawberry.field(description="Claims about the event.")
-    async def claims(
-        self,
-        info: Info,
-        anonymous: bool | None = None,
-        modality: ModalityList = None,
-        sort: ClaimSort = ClaimSort.ID,
-        first: int = 20,
-        after: str | None = None,
-    ) -> Connection[Claim]:
-        where = claim_filter(anonymous=anonymous, modality=modality)
-        return await claim_connection(info, "about_event", self.key, where, sort, first, after)
+    claims: Connection[Claim] = claims_field("about_event", "Claims about the event.")
 
 
 @strawberry.type(description="How one report came to carry a claim: citations back to the original source.")

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any, LiteralString
 
 from service.graph.driver import Database, Record
-from service.graph.paging import Direction, Page, fetch_pages, page_query
+from service.graph.paging import Direction, Page, fetch_root_page, page_query
 
 MAX_NEIGHBOR_DEPTH = 4
 
@@ -119,10 +119,9 @@ async def actors_by_name(db: Database, name: str, limit: int = 10) -> list[Recor
 async def actor_page(
     db: Database, *, where: ActorFilter, order: ActorOrder, first: int, after: list[str] | None
 ) -> Page:
-    pages = await fetch_pages(
-        db, ACTOR_PAGES[order], [""], first=first, after=after, direction=order.value[1], params=where.params()
+    return await fetch_root_page(
+        db, ACTOR_PAGES[order], first=first, after=after, direction=order.value[1], params=where.params()
     )
-    return pages[""]
 
 
 async def relations_of_actors(

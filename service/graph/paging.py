@@ -112,3 +112,17 @@ async def fetch_pages(
         rows = [Row(sort_key=str(r["k"]), node=r["node"]) for r in record["rows"]]
         pages[record["parentId"]] = Page(rows=rows[:first], total=record["total"], has_next=len(rows) > first)
     return pages
+
+
+async def fetch_root_page(
+    db: Database,
+    query: LiteralString,
+    *,
+    first: int,
+    after: list[str] | None,
+    direction: Direction,
+    params: Mapping[str, Any],
+) -> Page:
+    """Run a root ``page_query`` (one with no parent)."""
+    pages = await fetch_pages(db, query, [""], first=first, after=after, direction=direction, params=params)
+    return pages[""]

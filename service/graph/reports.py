@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any, LiteralString
 
 from service.graph.driver import Database, Record
-from service.graph.paging import Direction, Page, fetch_pages, page_query
+from service.graph.paging import Direction, Page, fetch_root_page, page_query
 
 REPORTS_BY_IDS: LiteralString = """
 UNWIND $ids AS id
@@ -86,10 +86,9 @@ REPORT_PAGES: dict[ReportOrder, LiteralString] = {
 async def report_page(
     db: Database, *, where: ReportFilter, order: ReportOrder, first: int, after: list[str] | None
 ) -> Page:
-    pages = await fetch_pages(
-        db, REPORT_PAGES[order], [""], first=first, after=after, direction=order.value[1], params=where.params()
+    return await fetch_root_page(
+        db, REPORT_PAGES[order], first=first, after=after, direction=order.value[1], params=where.params()
     )
-    return pages[""]
 
 
 async def reports_citing(db: Database, report_ids: Sequence[str]) -> dict[str, list[Record]]:
