@@ -11,9 +11,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from service.api.auth import Credentials, parse_tokens
 from service.api.context import Context
 from service.api.schema import schema
 from service.config import Settings, get_settings
@@ -32,7 +34,20 @@ class GraphQLApp(GraphQL[Context, None]):
         self.state = state
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return Context.create(self.state.db, self.state.settings, request.headers.get("x-request-id"))
+        credentials = Credentials.from_header(request.headers.get("authorization"), self.state.tokens)
+        return Context.create(self.state.db, self.state.settings, request.headers.get("x-request-id"), credentials)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # With KB_READ_REQUIRES_TOKEN, nothing (not even a query) runs without a valid token.
+        if scope["type"] == "http" and self.state.settings.read_requires_token:
+            request = Request(scope)
+            credentials = Credentials.from_header(request.headers.get("authorization"), self.state.tokens)
+            if credentials.role is None and not _wants_html(request):
+                reason = "the token is not valid" if credentials.presented else "this endpoint needs a bearer token"
+                body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}]}
+                await JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 class AppState:
@@ -41,6 +56,7 @@ class AppState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database.connect(settings)
+        self.tokens = parse_tokens(settings.tokens.get_secret_value())
         self.schema_applied = False
 
     async def ensure_schema(self) -> bool:
@@ -52,6 +68,11 @@ class AppState:
             except KBError as error:
                 log.warning("schema not applied yet: %s", error.message)
         return self.schema_applied
+
+
+def _wants_html(request: Request) -> bool:
+    # The GraphiQL page itself is static; the queries it sends carry the token.
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -19,7 +19,8 @@ from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
 from service.ingest.loader import LoadSummary, database_is_empty, load_documents
-from service.ingest.seed_files import InvalidSeed, read_seed_files
+from service.ingest.references import existing, undefined
+from service.ingest.seed_files import parse_seed_files, reference_problems
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
 
 app = typer.Typer(
@@ -125,24 +126,28 @@ def seed(
 ) -> None:
     """Validate seed files, then load each report atomically (idempotent)."""
     settings = get_settings()
-    try:
-        documents = read_seed_files(paths)
-    except InvalidSeed as invalid:
-        for problem in invalid.problems:
-            err.print(str(problem), markup=False, highlight=False)
-        raise _fail(f"{len(invalid.problems)} problem(s); nothing was loaded") from invalid
-    if dry_run:
-        out.print(f"{len(documents)} report(s) valid; nothing written (--dry-run)")
-        return
+    documents, problems = parse_seed_files(paths)
 
-    async def load(db: Database) -> LoadSummary | None:
+    async def check_and_load(db: Database) -> LoadSummary | None:
+        known = await existing(db, undefined(documents))
+        problems.extend(reference_problems(documents, known))
+        if problems or dry_run:
+            return None
         if if_empty and not await database_is_empty(db):
             return None
         with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task("loading reports", total=len(documents))
             return await load_documents(db, documents, on_report=lambda _: progress.advance(task))
 
-    summary = _with_database(settings, load)
+    summary = _with_database(settings, check_and_load)
+    if problems:
+        for problem in problems:
+            err.print(str(problem), markup=False, highlight=False)
+        raise _fail(f"{len(problems)} problem(s); nothing was loaded")
+    if dry_run:
+        out.print(f"{len(documents)} report(s) valid; nothing written (--dry-run)")
+        return
+
     if summary is None:
         out.print("database already holds data; seeds not loaded (--if-empty)")
         return

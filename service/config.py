@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     schema_dir: Path = Field(default=PROJECT_ROOT / "schema", alias="KB_SCHEMA_DIR")
     seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", alias="KB_SEEDS_DIR")
 
+    # Credentials: "token:role" pairs, comma-separated; roles reader, writer, admin.
+    tokens: SecretStr = Field(default=SecretStr(""), alias="KB_TOKENS")
+    read_requires_token: bool = Field(default=False, alias="KB_READ_REQUIRES_TOKEN")
+
     # API limits.
     max_page_size: int = Field(default=100, ge=1, alias="KB_MAX_PAGE_SIZE")
 

@@ -32,6 +32,18 @@ class NotFound(KBError):
     code = "NOT_FOUND"
 
 
+class Unauthenticated(KBError):
+    """No valid credential was presented."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(KBError):
+    """The credential is valid but its role does not allow this."""
+
+    code = "FORBIDDEN"
+
+
 class DatabaseUnavailable(KBError):
     """Neo4j cannot be reached; retrying later may succeed."""
 

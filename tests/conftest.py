@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from service.api.auth import Role
 from service.config import PROJECT_ROOT, Settings
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
@@ -90,13 +91,15 @@ Execute = Callable[..., Awaitable[GraphQLResult]]
 @pytest.fixture
 def execute(neo4j_settings: Settings, session_db: Database) -> Execute:
     """Run a GraphQL document through the real schema; return {"data", "errors"} as a client sees it."""
+    from service.api.auth import Credentials
     from service.api.context import Context
     from service.api.schema import schema
 
-    async def run(query: str, **variables: Any) -> GraphQLResult:
-        result = await schema.execute(
-            query, variable_values=variables, context_value=Context.create(session_db, neo4j_settings)
-        )
+    async def run(query: str, _role: Role | None = None, **variables: Any) -> GraphQLResult:
+        """``_role``: run as a holder of a token with that role (default: no token)."""
+        credentials = Credentials(_role, presented=_role is not None)
+        context = Context.create(session_db, neo4j_settings, credentials=credentials)
+        result = await schema.execute(query, variable_values=variables, context_value=context)
         errors = [{"message": e.message, "extensions": e.extensions, "path": e.path} for e in result.errors or []]
         return {"data": result.data, "errors": errors}
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from strawberry.types import Info as StrawberryInfo
 
+from service.api.auth import Credentials
 from service.api.loaders import Loaders
 from service.config import Settings
 from service.graph.driver import Database
@@ -17,11 +18,24 @@ class Context:
     db: Database
     settings: Settings
     loaders: Loaders
+    credentials: Credentials = field(default_factory=Credentials.anonymous)
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
-    def create(cls, db: Database, settings: Settings, request_id: str | None = None) -> Context:
-        return cls(db=db, settings=settings, loaders=Loaders(db), request_id=request_id or uuid.uuid4().hex)
+    def create(
+        cls,
+        db: Database,
+        settings: Settings,
+        request_id: str | None = None,
+        credentials: Credentials | None = None,
+    ) -> Context:
+        return cls(
+            db=db,
+            settings=settings,
+            loaders=Loaders(db),
+            credentials=credentials or Credentials.anonymous(),
+            request_id=request_id or uuid.uuid4().hex,
+        )
 
 
 Info = StrawberryInfo[Context, None]

@@ -12,6 +12,7 @@ from service.api.connections import Connection
 from service.api.context import Info
 from service.api.errors import ErrorCodes
 from service.api.ids import from_global_id
+from service.api.mutations import Mutation
 from service.api.paths import Path, explain_path
 from service.api.types import (
     Actor,
@@ -250,6 +251,7 @@ class Query:
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     types=[Actor, Claim, Report, Event],
     extensions=[ErrorCodes],
 )

@@ -16,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from service.ingest.models import SeedDocument
+from service.ingest.references import Ids, dangling_messages, defined_by
 
 SEED_SUFFIXES = (".yaml", ".yml", ".jsonl")
 
@@ -65,8 +66,8 @@ def _raw_documents(path: Path) -> Iterator[tuple[str, Any]]:
                     yield f"{path}:document {index}", document
 
 
-def read_seed_files(paths: Sequence[Path]) -> list[SeedDocument]:
-    """Parse and validate every document, or raise InvalidSeed listing every problem."""
+def parse_seed_files(paths: Sequence[Path]) -> tuple[list[SeedDocument], list[Problem]]:
+    """Every valid document of the files, and every problem with the others."""
     documents: list[SeedDocument] = []
     problems: list[Problem] = []
     for path in seed_paths(paths):
@@ -83,29 +84,25 @@ def read_seed_files(paths: Sequence[Path]) -> list[SeedDocument]:
                     )
         except (OSError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as error:
             problems.append(Problem(str(path), "", f"cannot be read: {error}"))
-    problems.extend(_dangling_references(documents))
+    return documents, problems
+
+
+def reference_problems(documents: Sequence[SeedDocument], known: Ids | None = None) -> list[Problem]:
+    """Ids referred to but defined neither by the documents nor in ``known`` (ids already stored)."""
+    defined = defined_by(documents)
+    if known is not None:
+        defined.add(known)
+    return [
+        Problem(f"report {document.report.id}", f, m)
+        for document in documents
+        for f, m in dangling_messages(document, defined)
+    ]
+
+
+def read_seed_files(paths: Sequence[Path], known: Ids | None = None) -> list[SeedDocument]:
+    """Parse and validate every document, or raise InvalidSeed listing every problem."""
+    documents, problems = parse_seed_files(paths)
+    problems.extend(reference_problems(documents, known))
     if problems:
         raise InvalidSeed(problems)
     return documents
-
-
-def _dangling_references(documents: Sequence[SeedDocument]) -> list[Problem]:
-    """Actors, reports, events and claims referred to by id but defined nowhere in the input."""
-    actors = {a.id for d in documents for a in d.actors}
-    reports = {d.report.id for d in documents}
-    events = {e.id for d in documents for e in d.events}
-    claims = {c.id for d in documents for c in d.claims}
-    problems: list[Problem] = []
-    for document in documents:
-        where = f"report {document.report.id}"
-        for actor_id in sorted(document.referenced_actor_ids() - actors):
-            problems.append(Problem(where, "actors", f"actor '{actor_id}' is referred to but never defined"))
-        cited = set(document.report.cites) | {r for c in document.claims for r in c.reported_in}
-        for report_id in sorted(cited - reports):
-            problems.append(Problem(where, "report", f"report '{report_id}' is referred to but never defined"))
-        for event_id in sorted({e for c in document.claims for e in c.about_events} - events):
-            problems.append(Problem(where, "claims", f"event '{event_id}' is referred to but never defined"))
-        referenced_claims = {c for r in document.relations for c in r.evidence} | set(document.carried_claims)
-        for claim_id in sorted(referenced_claims - claims):
-            problems.append(Problem(where, "relations", f"claim '{claim_id}' is referred to but never defined"))
-    return problems

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, LiteralString
 
 from service.graph.driver import Database
-from service.ingest.models import SeedDocument
+from service.ingest.models import ActorIn, SeedDocument
 
 UPSERT_ACTORS: LiteralString = """
 UNWIND $actors AS a
@@ -160,5 +160,16 @@ async def write_document(db: Database, document: SeedDocument) -> dict[str, int]
             (LINK_CARRIED_CLAIMS, {"claimIds": data["carriedClaims"], "reportId": report["id"]}),
             (DATE_CLAIMS_OF_REPORT, {"reportId": report["id"]}),
             (UPSERT_RELATIONS, {"relations": data["relations"]}),
+        ]
+    )
+
+
+async def write_actor(db: Database, actor: ActorIn) -> dict[str, int]:
+    """Upsert one actor with its names and affiliations, in one transaction."""
+    data = document_parameters(SeedDocument.model_validate({"report": {"id": "x", "title": "x"}, "actors": [actor]}))
+    return await db.write_transaction(
+        [
+            (UPSERT_ACTORS, {"actors": data["actors"]}),
+            (UPSERT_AFFILIATIONS, {"affiliations": data["affiliations"], "actors": data["actors"]}),
         ]
     )

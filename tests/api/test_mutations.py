@@ -1,0 +1,292 @@
+"""Write mutations against the real Neo4j: atomic, idempotent, and only with the right token."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from service.api.auth import Role
+from service.api.ids import to_global_id
+from service.graph.driver import Database
+from tests.conftest import Execute
+from tests.graphs import actor, claim, document, load
+
+INGEST = """
+mutation($input: IngestReportInput!) {
+  ingestReport(input: $input) { report { slug title publisher { name } cites { slug } }
+                                claims { slug source { name } } nodesCreated relationshipsCreated }
+}
+"""
+
+COUNTS = """
+RETURN COUNT { (:Actor) } AS actors, COUNT { (:Report) } AS reports, COUNT { (:Claim) } AS claims,
+       COUNT { (:Event) } AS events, COUNT { ()-[]->() } AS relationships
+"""
+
+
+def report_input(report_id: str = "r1", **extra: Any) -> dict[str, Any]:
+    return {
+        "report": {"id": report_id, "title": "Title", "publisher": "outlet", "publishedAt": "2024-05-01"},
+        "actors": [
+            {"id": "outlet", "name": "Outlet", "kind": "MEDIA_OUTLET"},
+            {"id": "anon", "name": "A source", "kind": "PERSON", "anonymous": True, "descriptor": "an aide"},
+            {"id": "x", "name": "X", "kind": "STATE", "aliases": ["Ex"]},
+        ],
+        "events": [
+            {
+                "id": "e1",
+                "name": "Summit",
+                "kind": "meeting",
+                "startDate": "2024-04",
+                "participants": [{"actor": "x", "role": "host"}],
+            }
+        ],
+        "claims": [
+            {"id": f"{report_id}-c{i}", "text": f"Claim {i}", "source": "anon", "about": ["x"], "aboutEvents": ["e1"]}
+            for i in range(5)
+        ],
+        "relations": [{"id": "rel-1", "kind": "hosts", "from": "x", "to": "outlet", "evidence": [f"{report_id}-c0"]}],
+        **extra,
+    }
+
+
+async def counts(db: Database) -> dict[str, int]:
+    [record] = await db.read(COUNTS, {})
+    return record
+
+
+async def test_ingest_report_stores_everything_once(graph: Database, execute: Execute) -> None:
+    first = await execute(INGEST, Role.WRITER, input=report_input())
+    after_first = await counts(graph)
+    second = await execute(INGEST, Role.WRITER, input=report_input())
+
+    assert first["errors"] == []
+    assert second["errors"] == []
+    payload = first["data"]["ingestReport"]
+    assert payload["report"] == {"slug": "r1", "title": "Title", "publisher": {"name": "Outlet"}, "cites": []}
+    assert [c["source"]["name"] for c in payload["claims"]] == ["A source"] * 5
+    assert payload["nodesCreated"] == 1 + 3 + 1 + 5 + 4  # report, actors, event, claims, names
+    assert second["data"]["ingestReport"]["nodesCreated"] == 0
+    assert (
+        await counts(graph) == after_first == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 27}
+    )
+
+
+async def test_ingest_may_refer_to_what_is_already_stored(graph: Database, execute: Execute) -> None:
+    await execute(INGEST, Role.WRITER, input=report_input())
+    relay = {
+        "report": {"id": "r2", "title": "Relay", "publisher": "outlet", "cites": ["r1"]},
+        "carriedClaims": ["r1-c0"],
+        "claims": [{"id": "r2-own", "text": "Own", "source": "outlet", "about": ["x"]}],
+    }
+
+    result = await execute(INGEST, Role.WRITER, input=relay)
+
+    assert result["errors"] == []
+    assert result["data"]["ingestReport"]["report"]["cites"] == [{"slug": "r1"}]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"report": {"id": "Bad Id", "title": "T"}}, "report.id"),
+        ({"claims": [{"id": "c", "text": "T", "source": "nobody"}]}, "actor 'nobody'"),
+        ({"report": {"id": "r9", "title": "T", "cites": ["ghost"]}}, "report 'ghost'"),
+        ({"report": {"id": "r9", "title": "T", "url": "javascript:alert(1)"}}, "report.url"),
+        ({"actors": [{"id": "a", "name": "A", "kind": "PERSON", "anonymous": True}]}, "descriptor"),
+    ],
+)
+async def test_invalid_ingest_is_refused_whole(
+    graph: Database, execute: Execute, change: dict[str, Any], words: str
+) -> None:
+    result = await execute(INGEST, Role.WRITER, input={**report_input(), **change})
+
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert words in error["message"] or any(words in p["field"] for p in error["extensions"]["problems"])
+    assert await counts(graph) == {"actors": 0, "reports": 0, "claims": 0, "events": 0, "relationships": 0}
+
+
+MUTATIONS = {
+    "ingestReport": ('mutation { ingestReport(input: {report: {id: "r", title: "T"}}) { nodesCreated } }', Role.WRITER),
+    "upsertActor": ('mutation { upsertActor(input: {id: "a", name: "A", kind: STATE}) { id } }', Role.WRITER),
+    "addAlias": ('mutation { addAlias(actor: "QWN0b3I6eA==", alias: "Y") { id } }', Role.WRITER),
+    "addRelation": ('mutation { addRelation(input: {id: "r", kind: "k", from: "x", to: "x"}) { kind } }', Role.WRITER),
+    "retractClaim": ('mutation { retractClaim(id: "Q2xhaW06Yw==") { id } }', Role.WRITER),
+    "mergeActors": ('mutation { mergeActors(keep: "QWN0b3I6eA==", merge: "QWN0b3I6eQ==") { id } }', Role.ADMIN),
+    "deleteReport": ('mutation { deleteReport(id: "UmVwb3J0OnI=") { claimsDeleted } }', Role.ADMIN),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+async def test_every_mutation_needs_a_token_with_the_right_role(graph: Database, execute: Execute, name: str) -> None:
+    query, needed = MUTATIONS[name]
+    too_low = Role(needed - 1)
+
+    without = await execute(query)
+    low = await execute(query, too_low)
+
+    assert [e["extensions"]["code"] for e in without["errors"]] == ["UNAUTHENTICATED"]
+    assert [e["extensions"]["code"] for e in low["errors"]] == ["FORBIDDEN"]
+    assert await counts(graph) == {"actors": 0, "reports": 0, "claims": 0, "events": 0, "relationships": 0}
+
+
+async def test_the_table_covers_every_mutation_of_the_schema(execute: Execute) -> None:
+    result = await execute("{ __schema { mutationType { fields { name } } } }")
+
+    assert {f["name"] for f in result["data"]["__schema"]["mutationType"]["fields"]} == set(MUTATIONS)
+
+
+async def test_upsert_actor_and_add_alias(graph: Database, execute: Execute) -> None:
+    created = await execute(
+        'mutation { upsertActor(input: {id: "kingdom", name: "Kingdom", kind: STATE, aliases: ["the Realm"]}) { id } }',
+        Role.WRITER,
+    )
+    actor_id = created["data"]["upsertActor"]["id"]
+
+    aliased = await execute(
+        'mutation($id: ID!) { addAlias(actor: $id, alias: "Old Kingdom") { aliases } }', Role.WRITER, id=actor_id
+    )
+    found = await execute('{ actor(name: "old kingdom") { id } }')
+
+    assert aliased["data"]["addAlias"]["aliases"] == ["the Realm", "Old Kingdom"]
+    assert found["data"]["actor"]["id"] == actor_id
+
+
+async def test_merge_actors_moves_everything_and_loses_nothing(graph: Database, execute: Execute) -> None:
+    await load(
+        graph,
+        document(
+            "r1",
+            actors=[
+                actor("israel", "Israel"),
+                actor("jewish-state", "The Jewish State", aliases=["Zion"]),
+                actor("uae", "UAE"),
+                actor(
+                    "gov", "Government", kind="government", affiliations=[{"actor": "jewish-state", "role": "governs"}]
+                ),
+            ],
+            claims=[
+                claim("about-israel", "outlet", ["israel"]),
+                claim("about-js", "outlet", ["jewish-state"]),
+                claim("by-js", "jewish-state", ["uae"]),
+            ],
+            relations=[
+                {
+                    "id": "rel",
+                    "kind": "normalized_relations_with",
+                    "from": "uae",
+                    "to": "jewish-state",
+                    "evidence": ["about-js"],
+                }
+            ],
+            events=[
+                {"id": "e", "name": "E", "kind": "k", "participants": [{"actor": "jewish-state", "role": "party"}]}
+            ],
+        ),
+    )
+
+    result = await execute(
+        "mutation($keep: ID!, $merge: ID!) { mergeActors(keep: $keep, merge: $merge) { slug aliases } }",
+        Role.ADMIN,
+        keep=to_global_id("Actor", "israel"),
+        merge=to_global_id("Actor", "jewish-state"),
+    )
+    after = await execute(
+        """{ actor(name: "zion") { slug claims { totalCount } claimsMade { totalCount }
+             relations { kind other { slug } evidence { slug } } events { totalCount } } }"""
+    )
+    gone = await execute("query($id: ID!) { node(id: $id) { id } }", id=to_global_id("Actor", "jewish-state"))
+    affiliated = await execute('{ actor(name: "Government") { affiliations { actor { slug } role } } }')
+
+    assert result["errors"] == []
+    assert result["data"]["mergeActors"] == {"slug": "israel", "aliases": ["The Jewish State", "Zion"]}
+    kept = after["data"]["actor"]
+    assert kept["slug"] == "israel"
+    assert kept["claims"]["totalCount"] == 2
+    assert kept["claimsMade"]["totalCount"] == 1
+    assert kept["relations"] == [
+        {"kind": "normalized_relations_with", "other": {"slug": "uae"}, "evidence": [{"slug": "about-js"}]}
+    ]
+    assert kept["events"]["totalCount"] == 1
+    assert gone["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert affiliated["data"]["actor"]["affiliations"] == [{"actor": {"slug": "israel"}, "role": "governs"}]
+
+
+async def test_add_relation_then_read_it(graph: Database, execute: Execute) -> None:
+    await load(graph, document("r", actors=[actor("x"), actor("y")], claims=[claim("ev", "outlet", ["x", "y"])]))
+
+    added = await execute(
+        """mutation { addRelation(input: {id: "x-y", kind: "allied_with", from: "x", to: "y", since: "2020",
+                                          evidence: ["ev"]}) { kind from { slug } to { slug } since } }""",
+        Role.WRITER,
+    )
+    bad = await execute(
+        'mutation { addRelation(input: {id: "x-z", kind: "allied_with", from: "x", to: "nobody"}) { kind } }',
+        Role.WRITER,
+    )
+    read = await execute('{ actor(name: "Y") { relations { direction other { slug } evidence { slug } } } }')
+
+    assert added["data"]["addRelation"] == {
+        "kind": "allied_with",
+        "from": {"slug": "x"},
+        "to": {"slug": "y"},
+        "since": "2020",
+    }
+    assert bad["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert read["data"]["actor"]["relations"] == [
+        {"direction": "INCOMING", "other": {"slug": "x"}, "evidence": [{"slug": "ev"}]}
+    ]
+
+
+async def test_retracted_claim_is_kept_in_history_and_hidden_from_lists(graph: Database, execute: Execute) -> None:
+    await load(graph, document("r", actors=[actor("x")], claims=[claim("c", "outlet", ["x"])]))
+    claim_global = to_global_id("Claim", "c")
+
+    retracted = await execute(
+        'mutation($id: ID!) { retractClaim(id: $id, reason: "source recanted") { retracted } }',
+        Role.WRITER,
+        id=claim_global,
+    )
+    listed = await execute('{ actor(name: "X") { claims { totalCount } } }')
+    history = await execute("query($id: ID!) { node(id: $id) { ... on Claim { retracted text } } }", id=claim_global)
+
+    assert retracted["data"]["retractClaim"] == {"retracted": True}
+    assert listed["data"]["actor"]["claims"]["totalCount"] == 0
+    assert history["data"]["node"] == {"retracted": True, "text": "Text of c"}
+
+
+async def test_delete_report_keeps_claims_other_reports_carried(graph: Database, execute: Execute) -> None:
+    await load(
+        graph,
+        document("r1", actors=[actor("x")], claims=[claim("only-r1", "outlet", ["x"]), claim("both", "outlet", ["x"])]),
+        document("r2", carriedClaims=["both"]),
+    )
+
+    result = await execute(
+        "mutation($id: ID!) { deleteReport(id: $id) { claimsDeleted } }", Role.ADMIN, id=to_global_id("Report", "r1")
+    )
+    left = await graph.read("MATCH (c:Claim) RETURN collect(c.id) AS ids, COUNT { (:Report) } AS reports", {})
+
+    assert result["data"]["deleteReport"] == {"claimsDeleted": 1}
+    assert left == [{"ids": ["both"], "reports": 1}]
+
+
+async def test_concurrent_overlapping_ingests_create_no_duplicates(graph: Database, execute: Execute) -> None:
+    # Ten reports sharing the same actors and event, ingested at once.
+    inputs = [report_input(f"r{i}") for i in range(10)]
+
+    results = await asyncio.gather(*(execute(INGEST, Role.WRITER, input=i) for i in inputs))
+
+    assert all(r["errors"] == [] for r in results)
+    [duplicates] = await graph.read(
+        """MATCH (n) WHERE n:Actor OR n:Event OR n:Name
+           WITH labels(n)[0] AS label, coalesce(n.id, n.key) AS key, count(*) AS copies WHERE copies > 1
+           RETURN count(*) AS duplicated""",
+        {},
+    )
+    assert duplicates == {"duplicated": 0}
+    # 4 names, 1 participation, 1 relation shared; per report 1 publisher and 5 x 4 claim links.
+    assert await counts(graph) == {"actors": 3, "reports": 10, "claims": 50, "events": 1, "relationships": 216}
