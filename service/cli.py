@@ -137,7 +137,7 @@ def seed(
             return None
         with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task("loading reports", total=len(documents))
-            return await load_documents(db, documents, on_report=lambda _: progress.advance(task))
+            return await load_documents(db, documents, on_batch=lambda n: progress.advance(task, n))
 
     summary = _with_database(settings, check_and_load)
     if problems:
@@ -151,8 +151,12 @@ def seed(
     if summary is None:
         out.print("database already holds data; seeds not loaded (--if-empty)")
         return
-    counters = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in summary.counters.items())
-    out.print(f"loaded {summary.reports} report(s): {counters}")
+    out.print(f"loaded {summary.reports} report(s)")
+    for kind, counts in summary.written.tally.items():
+        out.print(
+            f"  {kind:<10} {counts['created']:>9} created {counts['updated']:>9} updated "
+            f"{counts['unchanged']:>9} unchanged"
+        )
 
 
 # -- kb serve ----------------------------------------------------------------

@@ -25,8 +25,9 @@ from service.ingest.writer import write_actor, write_document
 class IngestReportPayload:
     report: Report
     claims: list[Claim]
-    nodes_created: int = strawberry.field(description="0 when the same report was ingested before.")
-    relationships_created: int
+    created: int = strawberry.field(description="Actors, reports, events, claims and relations created.")
+    updated: int = strawberry.field(description="Those that existed and changed.")
+    unchanged: int = strawberry.field(description="Those already stored as sent: all of them on a repeat.")
 
 
 @strawberry.type
@@ -64,15 +65,16 @@ class Mutation:
         info.context.credentials.require(Role.WRITER)
         document = validated(SeedDocument, input)
         await _check_references(info, document)
-        counters = await write_document(info.context.db, document)
+        written = await write_document(info.context.db, document)
         report = await info.context.loaders.report.load(document.report.id)
         claims = await info.context.loaders.claim.load_many([c.id for c in document.claims])
         assert report is not None  # just written in a committed transaction
         return IngestReportPayload(
             report=Report.from_record(report),
             claims=[Claim.from_record(c) for c in claims if c is not None],
-            nodes_created=counters["nodes_created"],
-            relationships_created=counters["relationships_created"],
+            created=written.total("created"),
+            updated=written.total("updated"),
+            unchanged=written.total("unchanged"),
         )
 
     @strawberry.mutation(description="Create or replace an actor by slug. Needs a writer token.")

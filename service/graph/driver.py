@@ -32,13 +32,6 @@ log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
 
-WRITE_COUNTERS = (
-    "nodes_created",
-    "nodes_deleted",
-    "relationships_created",
-    "relationships_deleted",
-    "properties_set",
-)
 
 # Round trips made on behalf of the current request (set by the API per request).
 request_round_trips: ContextVar[list[int] | None] = ContextVar("request_round_trips", default=None)
@@ -79,22 +72,23 @@ class Database:
         """Run a write query in one transaction; all of it commits or none of it."""
         return await self._run(cypher, params, RoutingControl.WRITE)
 
-    async def write_transaction(self, statements: Sequence[tuple[LiteralString, Mapping[str, Any]]]) -> dict[str, int]:
+    async def write_transaction(
+        self, statements: Sequence[tuple[LiteralString, Mapping[str, Any]]]
+    ) -> list[list[Record]]:
         """Run several write statements in one managed transaction; all commit or none do.
 
-        Returns the summed update counters (nodes_created, relationships_created, ...).
+        Returns the records of each statement, in order. The driver retries the
+        whole transaction on transient errors (deadlocks, leader changes).
         """
         self.round_trips += 1
 
         @unit_of_work(timeout=self.timeout_s)
-        async def work(tx: AsyncManagedTransaction) -> dict[str, int]:
-            totals: dict[str, int] = {}
+        async def work(tx: AsyncManagedTransaction) -> list[list[Record]]:
+            results: list[list[Record]] = []
             for cypher, params in statements:
                 result = await tx.run(cypher, dict(params))
-                summary = await result.consume()
-                for key in WRITE_COUNTERS:
-                    totals[key] = totals.get(key, 0) + getattr(summary.counters, key)
-            return totals
+                results.append([record.data() async for record in result])
+            return results
 
         try:
             async with self.driver.session(database=self.name) as session:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from service.graph.driver import WRITE_COUNTERS, Database
+from service.graph.driver import Database
 from service.ingest.models import SeedDocument
-from service.ingest.writer import write_document
+from service.ingest.writer import WriteSummary, write_documents
+
+DEFAULT_BATCH = 200
 
 COUNT_NODES = "MATCH (n) WHERE n:Actor OR n:Report OR n:Claim OR n:Event RETURN count(n) AS n"
 
@@ -17,12 +20,11 @@ class LoadSummary:
     """What a load wrote, summed over its transactions."""
 
     reports: int = 0
-    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WRITE_COUNTERS, 0))
+    written: WriteSummary = field(default_factory=WriteSummary)
 
-    def add(self, counters: dict[str, int]) -> None:
-        self.reports += 1
-        for key, value in counters.items():
-            self.counters[key] = self.counters.get(key, 0) + value
+    def add(self, reports: int, written: WriteSummary) -> None:
+        self.reports += reports
+        self.written.add(written)
 
 
 async def database_is_empty(db: Database) -> bool:
@@ -33,13 +35,25 @@ async def database_is_empty(db: Database) -> bool:
 
 async def load_documents(
     db: Database,
-    documents: Sequence[SeedDocument],
-    on_report: Callable[[SeedDocument], None] | None = None,
+    documents: Iterable[SeedDocument],
+    batch_size: int = DEFAULT_BATCH,
+    on_batch: Callable[[int], None] | None = None,
 ) -> LoadSummary:
-    """Write each document in its own transaction, in order; a failure leaves no half report."""
+    """Write the documents in batches of ``batch_size`` reports, one transaction per batch.
+
+    A batch is stored whole or not at all, so a failure never leaves half a
+    report. Documents are consumed as they come: memory holds one batch.
+    """
     summary = LoadSummary()
-    for document in documents:
-        summary.add(await write_document(db, document))
-        if on_report is not None:
-            on_report(document)
+    for batch in batched(documents, batch_size):
+        summary.add(len(batch), await write_documents(db, batch))
+        if on_batch is not None:
+            on_batch(len(batch))
     return summary
+
+
+def batched(items: Iterable[SeedDocument], size: int) -> Iterator[tuple[SeedDocument, ...]]:
+    """Tuples of ``size`` items (the last may be shorter); itertools.batched arrives in 3.12."""
+    iterator = iter(items)
+    while batch := tuple(itertools.islice(iterator, size)):
+        yield batch

@@ -16,7 +16,7 @@ from tests.graphs import actor, claim, document, load
 INGEST = """
 mutation($input: IngestReportInput!) {
   ingestReport(input: $input) { report { slug title publisher { name } cites { slug } }
-                                claims { slug source { name } } nodesCreated relationshipsCreated }
+                                claims { slug source { name } } created updated unchanged }
 }
 """
 
@@ -67,8 +67,10 @@ async def test_ingest_report_stores_everything_once(graph: Database, execute: Ex
     payload = first["data"]["ingestReport"]
     assert payload["report"] == {"slug": "r1", "title": "Title", "publisher": {"name": "Outlet"}, "cites": []}
     assert [c["source"]["name"] for c in payload["claims"]] == ["A source"] * 5
-    assert payload["nodesCreated"] == 1 + 3 + 1 + 5 + 4  # report, actors, event, claims, names
-    assert second["data"]["ingestReport"]["nodesCreated"] == 0
+    # 3 actors, 1 report, 1 event, 5 claims, 1 relation
+    assert (payload["created"], payload["updated"], payload["unchanged"]) == (11, 0, 0)
+    repeat = second["data"]["ingestReport"]
+    assert (repeat["created"], repeat["updated"], repeat["unchanged"]) == (0, 0, 11)
     assert (
         await counts(graph) == after_first == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 27}
     )
@@ -110,7 +112,7 @@ async def test_invalid_ingest_is_refused_whole(
 
 
 MUTATIONS = {
-    "ingestReport": ('mutation { ingestReport(input: {report: {id: "r", title: "T"}}) { nodesCreated } }', Role.WRITER),
+    "ingestReport": ('mutation { ingestReport(input: {report: {id: "r", title: "T"}}) { created } }', Role.WRITER),
     "upsertActor": ('mutation { upsertActor(input: {id: "a", name: "A", kind: STATE}) { id } }', Role.WRITER),
     "addAlias": ('mutation { addAlias(actor: "QWN0b3I6eA==", alias: "Y") { id } }', Role.WRITER),
     "addRelation": ('mutation { addRelation(input: {id: "r", kind: "k", from: "x", to: "x"}) { kind } }', Role.WRITER),

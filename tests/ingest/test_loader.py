@@ -12,7 +12,7 @@ from service.ingest.seed_files import read_seed_files
 from tests.conftest import SEEDS
 
 COUNTS = """
-MATCH (n) WITH labels(n)[0] AS label, count(*) AS nodes
+MATCH (n) WITH labels(n)[0] AS label, count(*) AS nodes ORDER BY label
 RETURN collect([label, nodes]) AS nodes, COUNT { ()-[]->() } AS relationships
 """
 
@@ -22,10 +22,44 @@ async def test_loading_the_seed_twice_changes_nothing(graph: Database) -> None:
     await load_documents(graph, documents)
     first = await graph.read(COUNTS, {})
 
-    await load_documents(graph, documents)
+    again = await load_documents(graph, documents)
 
     assert await graph.read(COUNTS, {}) == first
+    assert again.written.total("created") == again.written.total("updated") == 0
+    assert again.written.tally["claims"]["unchanged"] == 18
     assert not await database_is_empty(graph)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+async def test_batches_give_the_same_graph(graph: Database, batch_size: int) -> None:
+    documents = read_seed_files([SEEDS])
+
+    await load_documents(graph, documents)
+    whole = await graph.read(COUNTS, {})
+    await graph.write("MATCH (n) DETACH DELETE n", {})
+
+    summary = await load_documents(graph, documents, batch_size=batch_size)
+
+    assert summary.reports == 2
+    assert summary.written.tally["claims"] == {"created": 18, "updated": 0, "unchanged": 0}
+    assert await graph.read(COUNTS, {}) == whole
+
+
+async def test_a_changed_claim_is_updated_and_relinked(graph: Database) -> None:
+    documents = read_seed_files([SEEDS])
+    await load_documents(graph, documents)
+    win = documents[1]
+    changed_claim = win.claims[0].model_copy(update={"about": ["israel"], "text": "Changed text"})
+    changed = win.model_copy(update={"claims": [changed_claim, *win.claims[1:]]})
+
+    summary = await load_documents(graph, [documents[0], changed])
+
+    assert summary.written.tally["claims"] == {"created": 0, "updated": 1, "unchanged": 17}
+    [record] = await graph.read(
+        "MATCH (c:Claim {id: $id}) RETURN c.text AS text, [(c)-[:ABOUT]->(a) | a.id] AS about",
+        {"id": changed_claim.id},
+    )
+    assert record == {"text": "Changed text", "about": ["israel"]}
 
 
 async def test_the_seed_holds_the_whole_article(seeded: Database) -> None:
