@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -18,9 +19,11 @@ from service.config import PROJECT_ROOT, Settings, get_settings
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
-from service.ingest.loader import LoadSummary, database_is_empty, load_documents
-from service.ingest.references import existing, undefined
-from service.ingest.seed_files import parse_seed_files, reference_problems
+from service.ingest.generate import GraphShape
+from service.ingest.generate import generate as generate_graph
+from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty, load_documents
+from service.ingest.references import existing
+from service.ingest.validation import Validation, iter_documents, validate_files
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
 
 app = typer.Typer(
@@ -118,36 +121,44 @@ def schema_export(
 
 @app.command()
 def seed(
-    paths: Annotated[list[Path], typer.Argument(help="Seed files or directories of them.")],
+    paths: Annotated[list[Path], typer.Argument(help="Seed files (.yaml, .yml, .jsonl) or directories of them.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Load only into a database with no knowledge-base nodes.")
     ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=5_000, help="Reports per transaction.")] = DEFAULT_BATCH,
 ) -> None:
-    """Validate seed files, then load each report atomically (idempotent)."""
+    """Validate seed files whole, then load them in batches of reports (idempotent, never half a report)."""
     settings = get_settings()
-    documents, problems = parse_seed_files(paths)
 
-    async def check_and_load(db: Database) -> LoadSummary | None:
-        known = await existing(db, undefined(documents))
-        problems.extend(reference_problems(documents, known))
-        if problems or dry_run:
-            return None
+    async def check_and_load(db: Database) -> tuple[Validation, LoadSummary | None]:
+        with _progress() as progress:
+            task = progress.add_task("validating", total=None)
+            validation = await validate_files(
+                paths, lambda wanted: existing(db, wanted), on_document=lambda: progress.advance(task)
+            )
+        if not validation.ok or dry_run:
+            return validation, None
         if if_empty and not await database_is_empty(db):
-            return None
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
-            task = progress.add_task("loading reports", total=len(documents))
-            return await load_documents(db, documents, on_batch=lambda n: progress.advance(task, n))
+            return validation, None
+        with _progress() as progress:
+            task = progress.add_task("loading reports", total=validation.documents)
+            summary = await load_documents(
+                db, iter_documents(paths), batch_size=batch_size, on_batch=lambda n: progress.advance(task, n)
+            )
+        return validation, summary
 
-    summary = _with_database(settings, check_and_load)
-    if problems:
-        for problem in problems:
+    validation, summary = _with_database(settings, check_and_load)
+    if not validation.ok:
+        for problem in validation.problems:
             err.print(str(problem), markup=False, highlight=False)
-        raise _fail(f"{len(problems)} problem(s); nothing was loaded")
+        if validation.more_problems:
+            err.print(f"... and {validation.more_problems} more", markup=False)
+        total = len(validation.problems) + validation.more_problems
+        raise _fail(f"{total} problem(s) in {validation.documents} document(s); nothing was loaded")
     if dry_run:
-        out.print(f"{len(documents)} report(s) valid; nothing written (--dry-run)")
+        out.print(f"{validation.documents} report(s) valid; nothing written (--dry-run)")
         return
-
     if summary is None:
         out.print("database already holds data; seeds not loaded (--if-empty)")
         return
@@ -157,6 +168,43 @@ def seed(
             f"  {kind:<10} {counts['created']:>9} created {counts['updated']:>9} updated "
             f"{counts['unchanged']:>9} unchanged"
         )
+
+
+def _progress() -> Progress:
+    # A bar on a terminal; nothing when output goes to a file or a pipe.
+    return Progress(console=err, transient=True, disable=not err.is_terminal)
+
+
+@app.command()
+def generate(
+    out_path: Annotated[Path, typer.Option("--out", help="JSON Lines file to write ('-' for stdout).")] = Path("-"),
+    actors: Annotated[int, typer.Option(min=2, help="Distinct actors to draw from.")] = 1_000,
+    reports: Annotated[int, typer.Option(min=1, help="Reports (one document each).")] = 2_000,
+    claims_per_report: Annotated[int, typer.Option(min=1, max=100)] = 5,
+    outlets: Annotated[int, typer.Option(min=1)] = 50,
+    anonymous_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.3,
+    relay_share: Annotated[float, typer.Option(min=0.0, max=1.0, help="Reports relaying an earlier one.")] = 0.4,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same file.")] = 42,
+) -> None:
+    """Write a reproducible synthetic graph as seed documents (JSON Lines)."""
+    shape = GraphShape(
+        actors=actors,
+        reports=reports,
+        claims_per_report=claims_per_report,
+        outlets=outlets,
+        anonymous_share=anonymous_share,
+        relay_share=relay_share,
+        seed=seed_value,
+    )
+    target = sys.stdout if str(out_path) == "-" else out_path.open("w", encoding="utf-8")
+    try:
+        for document in generate_graph(shape):
+            target.write(json.dumps(document, separators=(",", ":")) + "\n")
+    finally:
+        if target is not sys.stdout:
+            target.close()
+    if target is not sys.stdout:
+        err.print(f"wrote {reports} reports, {reports * claims_per_report} claims to {out_path}")
 
 
 # -- kb serve ----------------------------------------------------------------

@@ -53,12 +53,20 @@ def seed_paths(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _raw_documents(path: Path) -> Iterator[tuple[str, Any]]:
+class UnreadableLine(ValueError):
+    """A JSON Lines record that is not JSON; reported, and the next line read."""
+
+
+def raw_documents(path: Path) -> Iterator[tuple[str, Any]]:
+    """(location, parsed document) for each document of a file; a bad JSON line yields UnreadableLine."""
     if path.suffix == ".jsonl":
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
                 if line.strip():
-                    yield f"{path}:line {number}", json.loads(line)
+                    try:
+                        yield f"{path}:line {number}", json.loads(line)
+                    except json.JSONDecodeError as error:
+                        yield f"{path}:line {number}", UnreadableLine(f"not JSON: {error}")
     else:
         with path.open(encoding="utf-8") as text:
             for index, document in enumerate(yaml.safe_load_all(text), start=1):
@@ -75,7 +83,10 @@ def parse_seed_files(paths: Sequence[Path]) -> tuple[list[SeedDocument], list[Pr
             problems.append(Problem(str(path), "", f"not a seed file (expected {', '.join(SEED_SUFFIXES)})"))
             continue
         try:
-            for location, raw in _raw_documents(path):
+            for location, raw in raw_documents(path):
+                if isinstance(raw, UnreadableLine):
+                    problems.append(Problem(location, "", str(raw)))
+                    continue
                 try:
                     documents.append(SeedDocument.model_validate(raw))
                 except ValidationError as error:

@@ -1,0 +1,117 @@
+"""Validating seed files of any size in constant memory, before anything is written.
+
+Pass one reads every document once, checks it against the seed models, and
+records the ids it defines and the ids it refers to in a temporary SQLite
+file (so memory does not grow with the input). References defined nowhere in
+the input are then looked up in the database, in chunks. Pass two (loading)
+reads the files again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from service.ingest.models import SeedDocument
+from service.ingest.references import Ids, defined_by, referenced_by
+from service.ingest.seed_files import SEED_SUFFIXES, Problem, UnreadableLine, raw_documents, seed_paths
+
+KIND_NAMES = ("actors", "reports", "events", "claims")
+CHUNK = 5_000
+
+
+@dataclass
+class Validation:
+    documents: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    more_problems: int = 0  # past the number kept
+
+    def problem(self, problem: Problem, keep: int) -> None:
+        if len(self.problems) < keep:
+            self.problems.append(problem)
+        else:
+            self.more_problems += 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def iter_documents(paths: Sequence[Path]) -> Iterator[SeedDocument]:
+    """The documents of already validated files, one at a time."""
+    for path in seed_paths(paths):
+        for _, raw in raw_documents(path):
+            yield SeedDocument.model_validate(raw)
+
+
+async def validate_files(
+    paths: Sequence[Path],
+    stored: Callable[[Ids], Awaitable[Ids]],
+    keep: int = 1_000,
+    on_document: Callable[[], None] | None = None,
+) -> Validation:
+    """Check every document and every reference; ``stored`` tells which ids the database holds."""
+    result = Validation()
+    with tempfile.TemporaryDirectory(prefix="kb-seed-") as scratch:
+        db = sqlite3.connect(Path(scratch) / "ids.sqlite")
+        db.execute("CREATE TABLE defined (kind TEXT, id TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID")
+        db.execute("CREATE TABLE referenced (kind TEXT, id TEXT, location TEXT)")
+        for path in seed_paths(paths):
+            if path.suffix not in SEED_SUFFIXES:
+                result.problem(Problem(str(path), "", f"not a seed file (expected {', '.join(SEED_SUFFIXES)})"), keep)
+                continue
+            try:
+                for location, raw in raw_documents(path):
+                    result.documents += 1
+                    if on_document is not None:
+                        on_document()
+                    if isinstance(raw, UnreadableLine):
+                        result.problem(Problem(location, "", str(raw)), keep)
+                        continue
+                    try:
+                        document = SeedDocument.model_validate(raw)
+                    except ValidationError as error:
+                        for e in error.errors():
+                            field_name = ".".join(str(p) for p in e["loc"])
+                            result.problem(Problem(location, field_name, e["msg"]), keep)
+                        continue
+                    _record(db, document, location)
+            except (OSError, ValueError, UnicodeDecodeError) as error:
+                result.problem(Problem(str(path), "", f"cannot be read: {error}"), keep)
+        await _check_dangling(db, stored, result, keep)
+        db.close()
+    return result
+
+
+def _record(db: sqlite3.Connection, document: SeedDocument, location: str) -> None:
+    defined, referenced = defined_by([document]), referenced_by(document)
+    for kind in KIND_NAMES:
+        db.executemany("INSERT OR IGNORE INTO defined VALUES (?, ?)", ((kind, i) for i in getattr(defined, kind)))
+        db.executemany(
+            "INSERT INTO referenced VALUES (?, ?, ?)",
+            ((kind, i, location) for i in getattr(referenced, kind) - getattr(defined, kind)),
+        )
+
+
+async def _check_dangling(
+    db: sqlite3.Connection, stored: Callable[[Ids], Awaitable[Ids]], result: Validation, keep: int
+) -> None:
+    rows = db.execute(
+        """SELECT r.kind, r.id, r.location FROM referenced r
+           LEFT JOIN defined d ON d.kind = r.kind AND d.id = r.id
+           WHERE d.id IS NULL ORDER BY r.kind, r.id"""
+    )
+    while chunk := rows.fetchmany(CHUNK):
+        wanted = Ids()
+        for kind, key, _ in chunk:
+            getattr(wanted, kind).add(key)
+        found = await stored(wanted)
+        for kind, key, location in chunk:
+            if key not in getattr(found, kind):
+                singular = kind[:-1]
+                result.problem(Problem(location, kind, f"{singular} '{key}' is referred to but defined nowhere"), keep)
