@@ -10,10 +10,10 @@ driver failures into the service's own errors. Each call is one round trip;
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from typing import Any, LiteralString, TypeVar
 
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
 
@@ -31,6 +31,9 @@ from service.errors import DatabaseUnavailable, QueryTimeout
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+# Runs one statement inside a transaction and returns its records.
+Run = Callable[[LiteralString, Mapping[str, Any]], Awaitable[list[Record]]]
+T = TypeVar("T")
 
 
 # Round trips made on behalf of the current request (set by the API per request).
@@ -77,22 +80,36 @@ class Database:
     ) -> list[list[Record]]:
         """Run several write statements in one managed transaction; all commit or none do.
 
-        Returns the records of each statement, in order. The driver retries the
-        whole transaction on transient errors (deadlocks, leader changes).
+        Returns the records of each statement, in order.
+        """
+
+        async def work(run: Run) -> list[list[Record]]:
+            return [await run(cypher, params) for cypher, params in statements]
+
+        return await self.write_unit(work)
+
+    async def write_unit(self, work: Callable[[Run], Awaitable[T]], timeout_s: float | None = None) -> T:
+        """Run ``work`` in one managed write transaction: all it writes commits, or none of it.
+
+        ``work`` gets a function that runs one statement in the transaction and
+        returns its records; it may read, decide, then write. The driver retries
+        the whole of it on transient errors (deadlocks, leader changes), so it
+        must not have effects outside the transaction. One round trip is
+        counted per transaction.
         """
         self.round_trips += 1
 
-        @unit_of_work(timeout=self.timeout_s)
-        async def work(tx: AsyncManagedTransaction) -> list[list[Record]]:
-            results: list[list[Record]] = []
-            for cypher, params in statements:
+        @unit_of_work(timeout=timeout_s or self.timeout_s)
+        async def transaction(tx: AsyncManagedTransaction) -> T:
+            async def run(cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
                 result = await tx.run(cypher, dict(params))
-                results.append([record.data() async for record in result])
-            return results
+                return [record.data() async for record in result]
+
+            return await work(run)
 
         try:
             async with self.driver.session(database=self.name) as session:
-                return await session.execute_write(work)
+                return await session.execute_write(transaction)
         except (ServiceUnavailable, SessionExpired, OSError) as error:
             raise DatabaseUnavailable() from error
 

@@ -1,16 +1,18 @@
-"""Loading validated seed documents into Neo4j, one atomic transaction per report."""
+"""Loading validated seed documents into Neo4j, in batches of reports, each batch one transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from service.graph.driver import Database
 from service.ingest.models import SeedDocument
-from service.ingest.writer import WriteSummary, write_documents
+from service.ingest.writer import Batch, WriteSummary, batch_of, write_batch
 
-DEFAULT_BATCH = 200
+DEFAULT_BATCH = 1_000
+BATCH_TIMEOUT_S = 600.0  # a batch of thousands of reports takes seconds; a stuck one is stopped
 
 COUNT_NODES = "MATCH (n) WHERE n:Actor OR n:Report OR n:Claim OR n:Event RETURN count(n) AS n"
 
@@ -42,13 +44,28 @@ async def load_documents(
     """Write the documents in batches of ``batch_size`` reports, one transaction per batch.
 
     A batch is stored whole or not at all, so a failure never leaves half a
-    report. Documents are consumed as they come: memory holds one batch.
+    report. Documents are consumed as they come: while one batch is being
+    written, a worker thread reads and prepares the next, and memory holds
+    those two batches whatever the size of the input.
     """
+    batches = batched(documents, batch_size)
+
+    def prepare() -> tuple[int, Batch] | None:
+        documents = next(batches, None)
+        return None if documents is None else (len(documents), batch_of(documents))
+
     summary = LoadSummary()
-    for batch in batched(documents, batch_size):
-        summary.add(len(batch), await write_documents(db, batch))
+    upcoming = asyncio.ensure_future(asyncio.to_thread(prepare))
+    while (ready := await upcoming) is not None:
+        count, batch = ready
+        upcoming = asyncio.ensure_future(asyncio.to_thread(prepare))
+        try:
+            summary.add(count, await write_batch(db, batch, timeout_s=BATCH_TIMEOUT_S))
+        except BaseException:
+            await asyncio.gather(upcoming, return_exceptions=True)
+            raise
         if on_batch is not None:
-            on_batch(len(batch))
+            on_batch(count)
     return summary
 
 

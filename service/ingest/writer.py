@@ -1,177 +1,168 @@
 """Writes validated seed documents to Neo4j, many reports per transaction.
 
-Every statement UNWINDs a batch and MERGEs on ids, so writing the same
-documents twice leaves the graph as it was. Each entity carries a hash of
-what its document says about it: an entity whose hash has not changed is
-left alone (no write at all), which is what makes a second load change
-nothing, counters included. A changed entity's own facts replace the old
-ones (a claim's source and subjects, an actor's names); links that other
-documents contributed (a claim also carried by another report) are kept.
+A write plans, then writes, inside one transaction. The plan is one read:
+which of the batch's ids are stored, and with what hash (a digest of what
+the document says about the entity). Then:
+
+- an entity whose hash has not changed is not touched at all, so loading the
+  same documents twice changes nothing, counters included;
+- a new entity is CREATEd, and so are its own links, in flat UNWIND
+  statements (one per kind of node or link, no per-row subquery): the fast
+  path a bulk load takes;
+- a changed entity (or a placeholder an earlier forward reference made) has
+  its own facts replaced (a claim's source and subjects, an actor's names and
+  affiliations) through MERGE, which is safe against concurrent writers;
+  links other documents contributed (a claim also carried by another report)
+  are kept.
+
+Two writers that both plan to create the same id collide on the uniqueness
+constraint: the loser's transaction rolls back and is planned again, where it
+finds the winner's entity. So concurrent ingests never duplicate anything.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from typing import Any, Literal, LiteralString
 
-from service.graph.driver import Database
+from neo4j.exceptions import ConstraintError
+
+from service.graph.driver import Database, Run
 from service.ingest.models import ActorIn, SeedDocument
 
 KINDS = ("actors", "reports", "events", "claims", "relations")
+NODE_KINDS = ("actors", "reports", "events", "claims")
+LABELS: dict[str, LiteralString] = {"actors": "Actor", "reports": "Report", "events": "Event", "claims": "Claim"}
+ATTEMPTS = 5  # plans per write, when concurrent writers keep creating the ids it planned to create
 
-# Each upsert returns how many of its rows were created, updated or unchanged.
-_TALLY: LiteralString = """
-RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
-       sum(CASE WHEN changed AND NOT created THEN 1 ELSE 0 END) AS updated,
-       sum(CASE WHEN changed THEN 0 ELSE 1 END) AS unchanged
+Row = dict[str, Any]
+State = Literal["new", "fill", "changed", "same"]
+
+# -- the plan -----------------------------------------------------------------
+
+PLAN: LiteralString = """
+CALL () { MATCH (n:Actor) WHERE n.id IN $actors RETURN collect([n.id, n.hash]) AS actors }
+CALL () { MATCH (n:Report) WHERE n.id IN $reports RETURN collect([n.id, n.hash]) AS reports }
+CALL () { MATCH (n:Event) WHERE n.id IN $events RETURN collect([n.id, n.hash]) AS events }
+CALL () { MATCH (n:Claim) WHERE n.id IN $claims RETURN collect([n.id, n.hash]) AS claims }
+CALL () { MATCH ()-[r:RELATED_TO]->() WHERE r.id IN $relations RETURN collect([r.id, r.hash]) AS relations }
+RETURN actors, reports, events, claims, relations
 """
 
-UPSERT_ACTORS: LiteralString = (
-    """
-UNWIND $rows AS a
-MERGE (n:Actor {id: a.id})
-WITH n, a, n.hash IS NULL AS created, coalesce(n.hash <> a.hash, true) AS changed
-CALL (n, a, changed) {
-  WITH n, a WHERE changed
-  SET n.name = a.name, n.kind = a.kind, n.aliases = a.aliases,
-      n.aliasText = reduce(s = '', x IN a.aliases | s + ' ' + x),
-      n.description = a.description, n.anonymous = a.anonymous, n.descriptor = a.descriptor,
-      n.hash = a.hash
-  WITH n, a
-  CALL (n, a) {
-    MATCH (stale:Name)-[old:NAMES]->(n)
-    WHERE NOT stale.key IN [x IN [a.name] + a.aliases | toLower(x)]
-    DELETE old
-  }
-  CALL (n, a) {
-    UNWIND [a.name] + a.aliases AS label
-    MERGE (k:Name {key: toLower(label)})
-    MERGE (k)-[:NAMES]->(n)
-  }
-  CALL (n, a) {
-    MATCH (n)-[stale:AFFILIATED_WITH]->(b:Actor)
-    WHERE NOT b.id IN [f IN a.affiliations | f.actor]
-    DELETE stale
-  }
-  CALL (n, a) {
-    UNWIND a.affiliations AS f
-    MERGE (b:Actor {id: f.actor})
-    MERGE (n)-[x:AFFILIATED_WITH]->(b)
-    SET x.role = f.role, x.since = f.since, x.until = f.until
-  }
+# -- nodes: CREATE when new; SET and drop their own links when changed ----------
+
+_ACTOR_PROPS: LiteralString = """
+SET n.name = a.name, n.kind = a.kind, n.aliases = a.aliases,
+    n.aliasText = reduce(s = '', x IN a.aliases | s + ' ' + x),
+    n.description = a.description, n.anonymous = a.anonymous, n.descriptor = a.descriptor, n.hash = a.hash
+"""
+_REPORT_PROPS: LiteralString = """
+SET n.title = a.title, n.url = a.url, n.publishedAt = a.publishedAt, n.kind = a.kind, n.hash = a.hash
+"""
+_EVENT_PROPS: LiteralString = """
+SET n.name = a.name, n.kind = a.kind, n.startDate = a.startDate, n.endDate = a.endDate,
+    n.place = a.place, n.status = a.status, n.description = a.description, n.hash = a.hash
+"""
+_CLAIM_PROPS: LiteralString = """
+SET n.text = a.text, n.quote = a.quote, n.modality = a.modality, n.proposition = a.proposition,
+    n.retracted = coalesce(n.retracted, false), n.hash = a.hash
+"""
+
+CREATE: dict[str, LiteralString] = {
+    "actors": "UNWIND $rows AS a CREATE (n:Actor {id: a.id})" + _ACTOR_PROPS,
+    "reports": "UNWIND $rows AS a CREATE (n:Report {id: a.id})" + _REPORT_PROPS,
+    "events": "UNWIND $rows AS a CREATE (n:Event {id: a.id})" + _EVENT_PROPS,
+    "claims": "UNWIND $rows AS a CREATE (n:Claim {id: a.id})" + _CLAIM_PROPS + ", n.firstReportedAt = a.first",
 }
-"""
-    + _TALLY
-)
 
-UPSERT_REPORTS: LiteralString = (
-    """
-UNWIND $rows AS rep
-MERGE (r:Report {id: rep.id})
-WITH r, rep, r.hash IS NULL AS created, coalesce(r.hash <> rep.hash, true) AS changed
-CALL (r, rep, changed) {
-  WITH r, rep WHERE changed
-  SET r.title = rep.title, r.url = rep.url, r.publishedAt = rep.publishedAt, r.kind = rep.kind,
-      r.hash = rep.hash
-  WITH r, rep
-  CALL (r) {
-    MATCH (r)-[old:PUBLISHED_BY|AUTHORED_BY|CITES]->()
-    DELETE old
-  }
-  CALL (r, rep) {
-    UNWIND CASE WHEN rep.publisher IS NULL THEN [] ELSE [rep.publisher] END AS pid
-    MERGE (p:Actor {id: pid})
-    MERGE (r)-[:PUBLISHED_BY]->(p)
-  }
-  CALL (r, rep) {
-    UNWIND range(0, size(rep.authors) - 1) AS i
-    MERGE (a:Actor {id: rep.authors[i]})
-    MERGE (r)-[x:AUTHORED_BY]->(a)
-    SET x.position = i
-  }
-  CALL (r, rep) {
-    UNWIND rep.cites AS cid
-    MERGE (c:Report {id: cid})
-    MERGE (r)-[:CITES]->(c)
-  }
+UPDATE: dict[str, LiteralString] = {
+    "actors": "UNWIND $rows AS a MATCH (n:Actor {id: a.id})"
+    + _ACTOR_PROPS
+    + "WITH n CALL (n) { MATCH (n)<-[old:NAMES]-() DELETE old } "
+    + "CALL (n) { MATCH (n)-[old:AFFILIATED_WITH]->() DELETE old }",
+    "reports": "UNWIND $rows AS a MATCH (n:Report {id: a.id})"
+    + _REPORT_PROPS
+    + "WITH n CALL (n) { MATCH (n)-[old:PUBLISHED_BY|AUTHORED_BY|CITES]->() DELETE old }",
+    "events": "UNWIND $rows AS a MATCH (n:Event {id: a.id})"
+    + _EVENT_PROPS
+    + "WITH n CALL (n) { MATCH (n)<-[old:PARTICIPATED_IN]-() DELETE old }",
+    "claims": "UNWIND $rows AS a MATCH (n:Claim {id: a.id})"
+    + _CLAIM_PROPS
+    + "WITH n CALL (n) { MATCH (n)-[old:ATTRIBUTED_TO|ABOUT]->() DELETE old }",
 }
-"""
-    + _TALLY
-)
 
-UPSERT_EVENTS: LiteralString = (
-    """
-UNWIND $rows AS e
-MERGE (n:Event {id: e.id})
-WITH n, e, n.hash IS NULL AS created, coalesce(n.hash <> e.hash, true) AS changed
-CALL (n, e, changed) {
-  WITH n, e WHERE changed
-  SET n.name = e.name, n.kind = e.kind, n.startDate = e.startDate, n.endDate = e.endDate,
-      n.place = e.place, n.status = e.status, n.description = e.description, n.hash = e.hash
-  WITH n, e
-  CALL (n) {
-    MATCH ()-[old:PARTICIPATED_IN]->(n)
-    DELETE old
-  }
-  CALL (n, e) {
-    UNWIND e.participants AS p
-    MERGE (a:Actor {id: p.actor})
-    MERGE (a)-[:PARTICIPATED_IN {role: p.role}]->(n)
-  }
+# Ids referred to before they are defined (a later batch defines them).
+PLACEHOLDERS: dict[str, LiteralString] = {
+    "actors": "UNWIND $rows AS id MERGE (:Actor {id: id})",
+    "reports": "UNWIND $rows AS id MERGE (:Report {id: id})",
+    "events": "UNWIND $rows AS id MERGE (:Event {id: id})",
+    "claims": "UNWIND $rows AS id MERGE (:Claim {id: id})",
 }
-"""
-    + _TALLY
-)
 
-UPSERT_CLAIMS: LiteralString = (
-    """
-UNWIND $rows AS c
-MERGE (n:Claim {id: c.id})
-WITH n, c, n.hash IS NULL AS created, coalesce(n.hash <> c.hash, true) AS changed
-CALL (n, c, changed) {
-  WITH n, c WHERE changed
-  SET n.text = c.text, n.quote = c.quote, n.modality = c.modality, n.proposition = c.proposition,
-      n.retracted = coalesce(n.retracted, false), n.hash = c.hash
-  WITH n, c
-  CALL (n) {
-    MATCH (n)-[old:ATTRIBUTED_TO|ABOUT]->()
-    DELETE old
-  }
-  MERGE (s:Actor {id: c.source})
-  MERGE (n)-[:ATTRIBUTED_TO]->(s)
-  WITH n, c
-  CALL (n, c) {
-    UNWIND c.about AS aid
-    MERGE (a:Actor {id: aid})
-    MERGE (n)-[:ABOUT]->(a)
-  }
-  CALL (n, c) {
-    UNWIND c.aboutEvents AS eid
-    MERGE (e:Event {id: eid})
-    MERGE (n)-[:ABOUT]->(e)
-  }
+# -- links: rows are [start id, end id] or [start id, end id, properties] -------
+
+Verb = Literal["CREATE", "MERGE"]
+
+
+def _link(verb: LiteralString, start: LiteralString, rel: LiteralString, end: LiteralString) -> LiteralString:
+    return (
+        "UNWIND $rows AS p MATCH (a:" + start + " {id: p[0]}) MATCH (b:" + end + " {id: p[1]}) "
+        + verb + " (a)-[x:" + rel + "]->(b) SET x += coalesce(p[2], {})"
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LinkKind:
+    owner: str  # whose own fact the link is: replaced when the owner changes
+    statements: dict[Verb, LiteralString]
+
+
+LINKS: dict[str, LinkKind] = {
+    "affiliated": LinkKind("actors", {v: _link(v, "Actor", "AFFILIATED_WITH", "Actor") for v in ("CREATE", "MERGE")}),
+    "published": LinkKind("reports", {v: _link(v, "Report", "PUBLISHED_BY", "Actor") for v in ("CREATE", "MERGE")}),
+    "authored": LinkKind("reports", {v: _link(v, "Report", "AUTHORED_BY", "Actor") for v in ("CREATE", "MERGE")}),
+    "cites": LinkKind("reports", {v: _link(v, "Report", "CITES", "Report") for v in ("CREATE", "MERGE")}),
+    "source": LinkKind("claims", {v: _link(v, "Claim", "ATTRIBUTED_TO", "Actor") for v in ("CREATE", "MERGE")}),
+    "about": LinkKind("claims", {v: _link(v, "Claim", "ABOUT", "Actor") for v in ("CREATE", "MERGE")}),
+    "aboutEvents": LinkKind("claims", {v: _link(v, "Claim", "ABOUT", "Event") for v in ("CREATE", "MERGE")}),
+    # [name key, actor id]: one Name node per lower-cased name, shared by the actors going by it.
+    "names": LinkKind(
+        "actors",
+        {
+            "CREATE": "UNWIND $rows AS p MERGE (k:Name {key: p[0]}) WITH k, p "
+            "MATCH (n:Actor {id: p[1]}) CREATE (k)-[:NAMES]->(n)",
+            "MERGE": "UNWIND $rows AS p MERGE (k:Name {key: p[0]}) WITH k, p "
+            "MATCH (n:Actor {id: p[1]}) MERGE (k)-[:NAMES]->(n)",
+        },
+    ),
+    # [event id, actor id, role]: an actor may take part in one event in several roles.
+    "participants": LinkKind(
+        "events",
+        {
+            "CREATE": "UNWIND $rows AS p MATCH (e:Event {id: p[0]}) MATCH (a:Actor {id: p[1]}) "
+            "CREATE (a)-[:PARTICIPATED_IN {role: p[2]}]->(e)",
+            "MERGE": "UNWIND $rows AS p MATCH (e:Event {id: p[0]}) MATCH (a:Actor {id: p[1]}) "
+            "MERGE (a)-[:PARTICIPATED_IN {role: p[2]}]->(e)",
+        },
+    ),
 }
-"""
-    + _TALLY
-)
 
-# Which reports carried which claims: links only ever added, so a claim that
-# several documents carried keeps them all.
-LINK_REPORTED_IN: LiteralString = """
-UNWIND $rows AS link
-MATCH (c:Claim {id: link.claim})
-MERGE (r:Report {id: link.report})
-MERGE (c)-[:REPORTED_IN]->(r)
-"""
+# Which reports carried which claims, [claim id, report id]: only ever added,
+# so a claim that several documents carried keeps them all.
+REPORTED_IN: dict[Verb, LiteralString] = {v: _link(v, "Claim", "REPORTED_IN", "Report") for v in ("CREATE", "MERGE")}
 
 # A claim's date is when it was first reported: kept on the claim so that
 # filtering and sorting by it can use an index. Written only when it moves.
+# New claims get it from the batch on creation; this is for the others.
 DATE_CLAIMS: LiteralString = """
-UNWIND $claimIds AS claimId
-MATCH (c:Claim {id: claimId})
+CALL () {
+  UNWIND $claimIds AS claimId MATCH (c:Claim {id: claimId}) RETURN c
+  UNION
+  UNWIND $reportIds AS reportId MATCH (c:Claim)-[:REPORTED_IN]->(:Report {id: reportId}) RETURN c
+}
 CALL (c) {
   MATCH (c)-[:REPORTED_IN]->(r:Report)
   RETURN min(r.publishedAt) AS first
@@ -180,20 +171,131 @@ WITH c, first WHERE (c.firstReportedAt IS NULL) <> (first IS NULL) OR c.firstRep
 SET c.firstReportedAt = first
 """
 
-UPSERT_RELATIONS: LiteralString = (
-    """
+# Relations are relationships with ids: a changed one is deleted and created again
+# (its ends may have moved).
+WRITE_RELATIONS: LiteralString = """
 UNWIND $rows AS x
-MERGE (a:Actor {id: x.from})
-MERGE (b:Actor {id: x.to})
-MERGE (a)-[r:RELATED_TO {id: x.id}]->(b)
-WITH r, x, r.hash IS NULL AS created, coalesce(r.hash <> x.hash, true) AS changed
-CALL (r, x, changed) {
-  WITH r, x WHERE changed
-  SET r.kind = x.kind, r.since = x.since, r.until = x.until, r.evidence = x.evidence, r.hash = x.hash
-}
+CALL (x) { MATCH ()-[old:RELATED_TO {id: x.id}]->() DELETE old }
+WITH x
+MATCH (a:Actor {id: x.from})
+MATCH (b:Actor {id: x.to})
+CREATE (a)-[r:RELATED_TO {id: x.id}]->(b)
+SET r.kind = x.kind, r.since = x.since, r.until = x.until, r.evidence = x.evidence, r.hash = x.hash
 """
-    + _TALLY
-)
+
+
+# -- the batch, as rows ----------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """Documents as statement rows: node rows by kind and id (a later definition wins), links by owner."""
+
+    nodes: dict[str, dict[str, Row]] = field(default_factory=lambda: {kind: {} for kind in NODE_KINDS})
+    relations: dict[str, Row] = field(default_factory=dict)
+    # link kind -> owner id -> rows
+    links: dict[str, dict[str, list[list[Any]]]] = field(default_factory=lambda: {kind: {} for kind in LINKS})
+    # (claim, report) -> the report whose document says so
+    carried: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def referenced(self) -> dict[str, set[str]]:
+        """Ids by kind that the rows point at, defined here or not."""
+        ids: dict[str, set[str]] = {kind: set() for kind in NODE_KINDS}
+        ends = {
+            "affiliated": "actors",
+            "published": "actors",
+            "authored": "actors",
+            "cites": "reports",
+            "source": "actors",
+            "about": "actors",
+            "aboutEvents": "events",
+            "participants": "actors",
+        }
+        for kind, end in ends.items():
+            for rows in self.links[kind].values():
+                ids[end].update(row[1] for row in rows)
+        for claim, report in self.carried:
+            ids["claims"].add(claim)
+            ids["reports"].add(report)
+        for relation in self.relations.values():
+            ids["actors"].update((relation["from"], relation["to"]))
+        return ids
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(json.dumps(value, sort_keys=True).encode(), digest_size=12).hexdigest()
+
+
+def _add_actor(batch: Batch, actor: Row) -> None:
+    key = actor["id"]
+    names = sorted({label.lower() for label in [actor["name"], *actor["aliases"]]})
+    affiliations = [
+        [key, f["actor"], {"role": f["role"], "since": f["since"], "until": f["until"]}] for f in actor["affiliations"]
+    ]
+    batch.nodes["actors"][key] = {
+        "id": key,
+        "name": actor["name"],
+        "kind": actor["kind"],
+        "aliases": actor["aliases"],
+        "description": actor["description"],
+        "anonymous": actor["anonymous"],
+        "descriptor": actor["descriptor"],
+        "hash": _digest(actor),
+    }
+    batch.links["names"][key] = [[name, key] for name in names]
+    batch.links["affiliated"][key] = affiliations
+
+
+def batch_of(documents: Iterable[SeedDocument]) -> Batch:
+    """The documents as rows for the batch statements."""
+    batch = Batch()
+    for document in documents:
+        data = document.model_dump(mode="json", by_alias=True)
+        report, report_id = data["report"], data["report"]["id"]
+        carried: set[tuple[str, str]] = set()
+        for actor in data["actors"]:
+            _add_actor(batch, actor)
+        for event in data["events"]:
+            participants = event.pop("participants")
+            batch.nodes["events"][event["id"]] = {**event, "hash": _digest([event, participants])}
+            batch.links["participants"][event["id"]] = [[event["id"], p["actor"], p["role"]] for p in participants]
+        for claim in data["claims"]:
+            key = claim["id"]
+            carried.update((key, r) for r in [report_id, *claim.pop("reportedIn")])
+            batch.nodes["claims"][key] = {
+                "id": key,
+                "text": claim["text"],
+                "quote": claim["quote"],
+                "modality": claim["modality"],
+                "proposition": claim["proposition"],
+                "hash": _digest(claim),
+            }
+            batch.links["source"][key] = [[key, claim["source"]]]
+            batch.links["about"][key] = [[key, a] for a in claim["about"]]
+            batch.links["aboutEvents"][key] = [[key, e] for e in claim["aboutEvents"]]
+        carried.update((c, report_id) for c in data["carriedClaims"])
+        for relation in data["relations"]:
+            batch.relations[relation["id"]] = {**relation, "hash": _digest(relation)}
+        # The report's hash covers the links its document states, so an unchanged report's are skipped.
+        links = sorted(carried)
+        batch.nodes["reports"][report_id] = {
+            "id": report_id,
+            "title": report["title"],
+            "url": report["url"],
+            "publishedAt": report["publishedAt"],
+            "kind": report["kind"],
+            "hash": _digest([report, links]),
+        }
+        batch.links["published"][report_id] = [[report_id, report["publisher"]]] if report["publisher"] else []
+        batch.links["authored"][report_id] = [
+            [report_id, author, {"position": i}] for i, author in enumerate(report["authors"])
+        ]
+        batch.links["cites"][report_id] = [[report_id, cited] for cited in report["cites"]]
+        batch.carried.update((link, report_id) for link in links)
+    return batch
+
+
+# -- writing ----------------------------------------------------------------------
 
 
 @dataclass
@@ -213,77 +315,125 @@ class WriteSummary:
         return sum(counts[outcome] for counts in self.tally.values())
 
 
-def _hashed(row: dict[str, Any]) -> dict[str, Any]:
-    digest = hashlib.blake2b(json.dumps(row, sort_keys=True).encode(), digest_size=12).hexdigest()
-    return {**row, "hash": digest}
+OUTCOME: dict[State, str] = {"new": "created", "fill": "created", "changed": "updated", "same": "unchanged"}
 
 
-def batch_parameters(documents: Sequence[SeedDocument]) -> dict[str, list[Any]]:
-    """The documents as rows for the batch statements; a later definition of an id wins."""
-    actors: dict[str, dict[str, Any]] = {}
-    reports: dict[str, dict[str, Any]] = {}
-    events: dict[str, dict[str, Any]] = {}
-    claims: dict[str, dict[str, Any]] = {}
-    relations: dict[str, dict[str, Any]] = {}
-    links: list[dict[str, str]] = []
-    for document in documents:
-        data = document.model_dump(mode="json", by_alias=True)
-        report_id = data["report"]["id"]
-        reports[report_id] = _hashed(data["report"])
-        actors.update((a["id"], _hashed(a)) for a in data["actors"])
-        events.update((e["id"], _hashed(e)) for e in data["events"])
-        for claim in data["claims"]:
-            reported_in = claim.pop("reportedIn")
-            claims[claim["id"]] = _hashed(claim)
-            links.extend({"claim": claim["id"], "report": r} for r in [report_id, *reported_in])
-        links.extend({"claim": c, "report": report_id} for c in data["carriedClaims"])
-        relations.update((r["id"], _hashed(r)) for r in data["relations"])
-    return {
-        "actors": list(actors.values()),
-        "reports": list(reports.values()),
-        "events": list(events.values()),
-        "claims": list(claims.values()),
-        "relations": list(relations.values()),
-        "links": links,
+def _state(stored: dict[str, str | None], key: str, digest: str) -> State:
+    if key not in stored:
+        return "new"
+    if stored[key] is None:
+        return "fill"
+    return "same" if stored[key] == digest else "changed"
+
+
+async def _write(run: Run, batch: Batch) -> WriteSummary:
+    referenced = batch.referenced()
+    wanted = {kind: sorted(referenced[kind] | batch.nodes[kind].keys()) for kind in NODE_KINDS}
+    [plan] = await run(PLAN, {**wanted, "relations": sorted(batch.relations)})
+    stored = {kind: dict(plan[kind]) for kind in KINDS}
+    states = {
+        kind: {key: _state(stored[kind], key, row["hash"]) for key, row in batch.nodes[kind].items()}
+        for kind in NODE_KINDS
     }
+    relation_states = {key: _state(stored["relations"], key, row["hash"]) for key, row in batch.relations.items()}
+    summary = WriteSummary()
+    for kind, by_key in [*states.items(), ("relations", relation_states)]:
+        for state in by_key.values():
+            summary.tally[kind][OUTCOME[state]] += 1
+
+    async def write(cypher: LiteralString, rows: Sequence[Any], **extra: Any) -> None:
+        if rows:
+            await run(cypher, {"rows": rows, **extra})
+
+    def rows_in(kind: str, *wanted_states: State) -> list[Row]:
+        return [row for key, row in batch.nodes[kind].items() if states[kind][key] in wanted_states]
+
+    def state_of(kind: str, key: str) -> State:
+        return states[kind].get(key) or ("same" if key in stored[kind] else "new")
+
+    written_links = [
+        (claim, report)
+        for (claim, report), by in batch.carried.items()
+        if state_of("reports", by) != "same" or {state_of("claims", claim), state_of("reports", report)} - {"same"}
+    ]
+    dated_here = _dates_from_batch(batch, states["claims"], written_links)
+    for row in rows_in("claims", "new"):
+        row["first"] = dated_here.get(row["id"])
+
+    for kind in NODE_KINDS:
+        await write(CREATE[kind], rows_in(kind, "new"))
+    for kind in NODE_KINDS:
+        await write(PLACEHOLDERS[kind], sorted(referenced[kind] - stored[kind].keys() - batch.nodes[kind].keys()))
+    for kind in NODE_KINDS:
+        await write(UPDATE[kind], rows_in(kind, "fill", "changed"))
+    for name, link in LINKS.items():
+        by_owner, owner_states = batch.links[name], states[link.owner]
+        # A new owner has no links yet: CREATE them. A changed one's were just deleted, but a
+        # concurrent writer may be re-adding them too: MERGE.
+        await write(
+            link.statements["CREATE"], [r for key, rows in by_owner.items() if owner_states[key] == "new" for r in rows]
+        )
+        await write(
+            link.statements["MERGE"],
+            [r for key, rows in by_owner.items() if owner_states[key] in ("fill", "changed") for r in rows],
+        )
+    # A link with a new end cannot exist yet; any other might.
+    fresh = {(c, r) for c, r in written_links if "new" in (state_of("claims", c), state_of("reports", r))}
+    await write(REPORTED_IN["CREATE"], [[c, r] for c, r in written_links if (c, r) in fresh])
+    await write(REPORTED_IN["MERGE"], [[c, r] for c, r in written_links if (c, r) not in fresh])
+    undated = sorted({c for c, _ in written_links} - dated_here.keys())
+    moved = sorted(key for key, state in states["reports"].items() if state in ("fill", "changed"))
+    if undated or moved:
+        await run(DATE_CLAIMS, {"claimIds": undated, "reportIds": moved})
+    await write(WRITE_RELATIONS, [row for key, row in batch.relations.items() if relation_states[key] != "same"])
+    return summary
+
+
+def _dates_from_batch(
+    batch: Batch, claim_states: dict[str, State], links: Sequence[tuple[str, str]]
+) -> dict[str, str | None]:
+    """First-reported dates of new claims whose every report is in the batch (the others are asked of Neo4j)."""
+    reports = batch.nodes["reports"]
+    dates: dict[str, list[str]] = {}
+    outside: set[str] = set()
+    for claim, report in links:
+        if claim_states.get(claim) != "new":
+            continue
+        if report not in reports:
+            outside.add(claim)
+        elif (published := reports[report]["publishedAt"]) is not None:
+            dates.setdefault(claim, []).append(published)
+    return {
+        key: min(dates[key]) if key in dates else None
+        for key, state in claim_states.items()
+        if state == "new" and key not in outside
+    }
+
+
+async def write_batch(db: Database, batch: Batch, timeout_s: float | None = None) -> WriteSummary:
+    """Write a batch in one transaction: all of it is stored, or none of it."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await db.write_unit(lambda run: _write(run, batch), timeout_s)
+        except ConstraintError:
+            # Another writer created an id this plan meant to create: plan again.
+            if attempt == ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def write_documents(db: Database, documents: Sequence[SeedDocument]) -> WriteSummary:
     """Write many reports in one transaction: all of them are stored, or none."""
-    rows = batch_parameters(documents)
-    dated = sorted({link["claim"] for link in rows["links"]})
-    results = await db.write_transaction(
-        [
-            (UPSERT_ACTORS, {"rows": rows["actors"]}),
-            (UPSERT_REPORTS, {"rows": rows["reports"]}),
-            (UPSERT_EVENTS, {"rows": rows["events"]}),
-            (UPSERT_CLAIMS, {"rows": rows["claims"]}),
-            (LINK_REPORTED_IN, {"rows": rows["links"]}),
-            (DATE_CLAIMS, {"claimIds": dated}),
-            (UPSERT_RELATIONS, {"rows": rows["relations"]}),
-        ]
-    )
-    summary = WriteSummary()
-    for kind, records in zip(("actors", "reports", "events", "claims"), results[:4], strict=True):
-        summary.tally[kind] = _tally(records)
-    summary.tally["relations"] = _tally(results[6])
-    return summary
+    return await write_batch(db, batch_of(documents))
 
 
 async def write_document(db: Database, document: SeedDocument) -> WriteSummary:
     """Write one report and everything in it in a single transaction."""
-    return await write_documents(db, [document])
+    return await write_batch(db, batch_of([document]))
 
 
 async def write_actor(db: Database, actor: ActorIn) -> WriteSummary:
     """Upsert one actor with its names and affiliations, in one transaction."""
-    row = _hashed(actor.model_dump(mode="json", by_alias=True))
-    [records] = await db.write_transaction([(UPSERT_ACTORS, {"rows": [row]})])
-    summary = WriteSummary()
-    summary.tally["actors"] = _tally(records)
-    return summary
-
-
-def _tally(records: list[dict[str, Any]]) -> dict[str, int]:
-    record = records[0] if records else {}
-    return {outcome: int(record.get(outcome) or 0) for outcome in ("created", "updated", "unchanged")}
+    batch = Batch()
+    _add_actor(batch, actor.model_dump(mode="json", by_alias=True))
+    return await write_batch(db, batch)
