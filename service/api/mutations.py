@@ -16,9 +16,8 @@ from service.errors import BadUserInput, NotFound
 from service.graph import writes
 from service.graph.driver import Record
 from service.ingest.models import ActorIn, Name, RelationIn, SeedDocument
-from service.ingest.references import Ids, existing, undefined
-from service.ingest.seed_files import reference_problems
-from service.ingest.writer import write_actor, write_document
+from service.ingest.references import Ids, existing
+from service.ingest.writer import DanglingReferences, write_actor, write_document
 
 
 @strawberry.type(description="What ingestReport stored.")
@@ -36,15 +35,12 @@ class DeleteReportPayload:
     claims_deleted: int = strawberry.field(description="Claims no other report carried, deleted with it.")
 
 
-async def _check_references(info: Info, document: SeedDocument) -> None:
-    known = await existing(info.context.db, undefined([document]))
-    problems = reference_problems([document], known)
-    if problems:
-        raise BadUserInput(
-            "; ".join(p.message for p in problems[:5]),
-            argument="input",
-            problems=[{"field": p.field, "message": p.message} for p in problems],
-        )
+def _dangling(error: DanglingReferences) -> list[dict[str, str]]:
+    return [
+        {"field": kind, "message": f"{kind[:-1]} '{key}' is referred to but defined nowhere"}
+        for kind, keys in error.missing.items()
+        for key in keys
+    ]
 
 
 async def _require_actors(info: Info, *keys: str) -> list[Record]:
@@ -64,8 +60,13 @@ class Mutation:
     async def ingest_report(self, info: Info, input: IngestReportInput) -> IngestReportPayload:
         info.context.credentials.require(Role.WRITER)
         document = validated(SeedDocument, input)
-        await _check_references(info, document)
-        written = await write_document(info.context.db, document)
+        try:
+            written = await write_document(info.context.db, document)
+        except DanglingReferences as error:
+            problems = _dangling(error)
+            raise BadUserInput(
+                "; ".join(p["message"] for p in problems[:5]), argument="input", problems=problems
+            ) from error
         report = await info.context.loaders.report.load(document.report.id)
         claims = await info.context.loaders.claim.load_many([c.id for c in document.claims])
         assert report is not None  # just written in a committed transaction
@@ -81,11 +82,11 @@ class Mutation:
     async def upsert_actor(self, info: Info, input: ActorInput) -> Actor:
         info.context.credentials.require(Role.WRITER)
         actor = validated(ActorIn, input)
-        found = (await existing(info.context.db, Ids(actors={f.actor for f in actor.affiliations}))).actors
-        for affiliation in actor.affiliations:
-            if affiliation.actor not in found and affiliation.actor != actor.id:
-                raise NotFound(f"no actor has slug '{affiliation.actor}'", argument="input")
-        await write_actor(info.context.db, actor)
+        try:
+            await write_actor(info.context.db, actor)
+        except DanglingReferences as error:
+            [missing, *_] = error.missing["actors"]
+            raise NotFound(f"no actor has slug '{missing}'", argument="input") from error
         [record] = await _require_actors(info, actor.id)
         return Actor.from_record(record)
 

@@ -219,6 +219,7 @@ class Batch:
             ids["reports"].add(report)
         for relation in self.relations.values():
             ids["actors"].update((relation["from"], relation["to"]))
+            ids["claims"].update(relation["evidence"])
         return ids
 
 
@@ -326,11 +327,55 @@ def _state(stored: dict[str, str | None], key: str, digest: str) -> State:
     return "same" if stored[key] == digest else "changed"
 
 
-async def _write(run: Run, batch: Batch) -> WriteSummary:
+# -- one statement for every write of a batch -------------------------------------
+#
+# Each step is a unit subquery reading its own parameter (``$<step name>``); a
+# step given no rows does nothing. Running them all as one statement makes a
+# batch two round trips (plan, write) whatever it holds, which is what keeps a
+# single ingestReport fast; Cypher runs the steps in order, so nodes exist
+# before the links that need them.
+
+
+def _steps() -> dict[LiteralString, LiteralString]:
+    steps: dict[LiteralString, LiteralString] = {}
+    for kind, label in LABELS.items():
+        steps["create" + label] = CREATE[kind]
+    for kind, label in LABELS.items():
+        steps["placeholder" + label] = PLACEHOLDERS[kind]
+    for kind, label in LABELS.items():
+        steps["update" + label] = UPDATE[kind]
+    for name, link in LINKS.items():
+        steps[name + "Create"] = link.statements["CREATE"]
+        steps[name + "Merge"] = link.statements["MERGE"]
+    steps["reportedInCreate"] = REPORTED_IN["CREATE"]
+    steps["reportedInMerge"] = REPORTED_IN["MERGE"]
+    steps["dates"] = DATE_CLAIMS
+    steps["relations"] = WRITE_RELATIONS
+    return steps
+
+
+STEPS = _steps()
+WRITE: LiteralString = "\n".join(
+    "CALL () {\n" + cypher.replace("$rows", "$" + name) + "\n}" for name, cypher in STEPS.items()
+)
+
+
+class DanglingReferences(Exception):
+    """A strict write refers to ids that are neither stored nor defined by the batch."""
+
+    def __init__(self, missing: dict[str, list[str]]) -> None:
+        super().__init__(f"{sum(map(len, missing.values()))} id(s) referred to but defined nowhere")
+        self.missing = missing
+
+
+async def _write(run: Run, batch: Batch, strict: bool) -> WriteSummary:
     referenced = batch.referenced()
     wanted = {kind: sorted(referenced[kind] | batch.nodes[kind].keys()) for kind in NODE_KINDS}
     [plan] = await run(PLAN, {**wanted, "relations": sorted(batch.relations)})
     stored = {kind: dict(plan[kind]) for kind in KINDS}
+    dangling = {kind: sorted(referenced[kind] - stored[kind].keys() - batch.nodes[kind].keys()) for kind in NODE_KINDS}
+    if strict and any(dangling.values()):
+        raise DanglingReferences({kind: ids for kind, ids in dangling.items() if ids})
     states = {
         kind: {key: _state(stored[kind], key, row["hash"]) for key, row in batch.nodes[kind].items()}
         for kind in NODE_KINDS
@@ -340,10 +385,6 @@ async def _write(run: Run, batch: Batch) -> WriteSummary:
     for kind, by_key in [*states.items(), ("relations", relation_states)]:
         for state in by_key.values():
             summary.tally[kind][OUTCOME[state]] += 1
-
-    async def write(cypher: LiteralString, rows: Sequence[Any], **extra: Any) -> None:
-        if rows:
-            await run(cypher, {"rows": rows, **extra})
 
     def rows_in(kind: str, *wanted_states: State) -> list[Row]:
         return [row for key, row in batch.nodes[kind].items() if states[kind][key] in wanted_states]
@@ -360,32 +401,26 @@ async def _write(run: Run, batch: Batch) -> WriteSummary:
     for row in rows_in("claims", "new"):
         row["first"] = dated_here.get(row["id"])
 
-    for kind in NODE_KINDS:
-        await write(CREATE[kind], rows_in(kind, "new"))
-    for kind in NODE_KINDS:
-        await write(PLACEHOLDERS[kind], sorted(referenced[kind] - stored[kind].keys() - batch.nodes[kind].keys()))
-    for kind in NODE_KINDS:
-        await write(UPDATE[kind], rows_in(kind, "fill", "changed"))
+    params: dict[str, Any] = {name: [] for name in STEPS}
+    for kind, label in LABELS.items():
+        params["create" + label] = rows_in(kind, "new")
+        params["placeholder" + label] = dangling[kind]
+        params["update" + label] = rows_in(kind, "fill", "changed")
     for name, link in LINKS.items():
-        by_owner, owner_states = batch.links[name], states[link.owner]
         # A new owner has no links yet: CREATE them. A changed one's were just deleted, but a
-        # concurrent writer may be re-adding them too: MERGE.
-        await write(
-            link.statements["CREATE"], [r for key, rows in by_owner.items() if owner_states[key] == "new" for r in rows]
-        )
-        await write(
-            link.statements["MERGE"],
-            [r for key, rows in by_owner.items() if owner_states[key] in ("fill", "changed") for r in rows],
-        )
+        # concurrent writer may be adding them again: MERGE.
+        owners = states[link.owner]
+        for key, rows in batch.links[name].items():
+            params[name + ("Create" if owners[key] == "new" else "Merge")].extend(rows if owners[key] != "same" else [])
     # A link with a new end cannot exist yet; any other might.
-    fresh = {(c, r) for c, r in written_links if "new" in (state_of("claims", c), state_of("reports", r))}
-    await write(REPORTED_IN["CREATE"], [[c, r] for c, r in written_links if (c, r) in fresh])
-    await write(REPORTED_IN["MERGE"], [[c, r] for c, r in written_links if (c, r) not in fresh])
-    undated = sorted({c for c, _ in written_links} - dated_here.keys())
-    moved = sorted(key for key, state in states["reports"].items() if state in ("fill", "changed"))
-    if undated or moved:
-        await run(DATE_CLAIMS, {"claimIds": undated, "reportIds": moved})
-    await write(WRITE_RELATIONS, [row for key, row in batch.relations.items() if relation_states[key] != "same"])
+    for claim, report in written_links:
+        fresh = "new" in (state_of("claims", claim), state_of("reports", report))
+        params["reportedInCreate" if fresh else "reportedInMerge"].append([claim, report])
+    params["claimIds"] = sorted({c for c, _ in written_links} - dated_here.keys())
+    params["reportIds"] = sorted(key for key, state in states["reports"].items() if state in ("fill", "changed"))
+    params["relations"] = [row for key, row in batch.relations.items() if relation_states[key] != "same"]
+    if any(params.values()):
+        await run(WRITE, params)
     return summary
 
 
@@ -410,11 +445,16 @@ def _dates_from_batch(
     }
 
 
-async def write_batch(db: Database, batch: Batch, timeout_s: float | None = None) -> WriteSummary:
-    """Write a batch in one transaction: all of it is stored, or none of it."""
+async def write_batch(db: Database, batch: Batch, timeout_s: float | None = None, strict: bool = False) -> WriteSummary:
+    """Write a batch in one transaction: all of it is stored, or none of it.
+
+    An id referred to but not defined is normally stored as a placeholder that
+    a later batch fills in; ``strict`` refuses the write instead
+    (DanglingReferences), as the API does.
+    """
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return await db.write_unit(lambda run: _write(run, batch), timeout_s)
+            return await db.write_unit(lambda run: _write(run, batch, strict), timeout_s)
         except ConstraintError:
             # Another writer created an id this plan meant to create: plan again.
             if attempt == ATTEMPTS:
@@ -428,12 +468,12 @@ async def write_documents(db: Database, documents: Sequence[SeedDocument]) -> Wr
 
 
 async def write_document(db: Database, document: SeedDocument) -> WriteSummary:
-    """Write one report and everything in it in a single transaction."""
-    return await write_batch(db, batch_of([document]))
+    """Write one report and everything in it in a single transaction; refuse dangling references."""
+    return await write_batch(db, batch_of([document]), strict=True)
 
 
 async def write_actor(db: Database, actor: ActorIn) -> WriteSummary:
     """Upsert one actor with its names and affiliations, in one transaction."""
     batch = Batch()
     _add_actor(batch, actor.model_dump(mode="json", by_alias=True))
-    return await write_batch(db, batch)
+    return await write_batch(db, batch, strict=True)

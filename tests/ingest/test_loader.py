@@ -75,8 +75,8 @@ async def test_the_seed_holds_the_whole_article(seeded: Database) -> None:
 
 
 async def test_a_failing_report_leaves_nothing_behind(graph: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The last statement of the transaction fails in Neo4j, after every other one ran.
-    monkeypatch.setattr(writer, "WRITE_RELATIONS", "UNWIND $rows AS x RETURN 1 / 0 AS boom")
+    # The write fails in Neo4j at its very end, after every step ran (1 / 0, with one relation).
+    monkeypatch.setattr(writer, "WRITE", writer.WRITE + "\nRETURN 1 / (size($relations) - 1) AS boom")
     doomed = SeedDocument.model_validate(
         {
             "report": {"id": "doomed", "title": "Doomed", "publisher": "outlet"},

@@ -1,0 +1,106 @@
+"""What every benchmark shares: a dedicated local Neo4j, generated graphs, timed child processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neo4j import GraphDatabase
+from service.config import PROJECT_ROOT
+from service.local_neo4j import LocalNeo4j
+
+BENCH_HOME = PROJECT_ROOT / ".kb" / "bench"
+RESULTS = PROJECT_ROOT / "bench" / "results"
+KB = Path(sys.executable).parent / "kb"
+PASSWORD = "kb-bench-password"
+
+
+def bench_neo4j(heap: str = "4g", pagecache: str = "4g", port: int = 7697) -> LocalNeo4j:
+    """A Neo4j of its own (own store, own port), sized for a million claims; never the developer's."""
+    return LocalNeo4j(
+        home=BENCH_HOME / "neo4j", bolt_port=port, user="neo4j", password=PASSWORD, heap=heap, pagecache=pagecache
+    )
+
+
+def environment(neo4j: LocalNeo4j, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NEO4J_URI": neo4j.uri,
+        "NEO4J_USER": neo4j.user,
+        "NEO4J_PASSWORD": neo4j.password,
+        **extra,
+    }
+
+
+def empty_database(neo4j: LocalNeo4j) -> None:
+    """Delete every node, in transactions of 10,000 (a million-claim graph does not fit one)."""
+    with GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password)) as driver, driver.session() as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+def cypher(neo4j: LocalNeo4j, query: str, **params: Any) -> list[dict[str, Any]]:
+    with GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password)) as driver:
+        records, _, _ = driver.execute_query(query, params)
+        return [r.data() for r in records]
+
+
+def generated_graph(actors: int, reports: int, seed: int = 42) -> Path:
+    """The `kb generate` file for this shape, made once and kept under .kb/bench."""
+    path = BENCH_HOME / f"graph-a{actors}-r{reports}-s{seed}.jsonl"
+    if not path.exists():
+        BENCH_HOME.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        command = [str(KB), "generate", "--actors", str(actors), "--reports", str(reports), "--seed", str(seed)]
+        subprocess.run([*command, "--out", str(partial)], check=True)
+        partial.rename(path)
+    return path
+
+
+@dataclass(frozen=True)
+class Timed:
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+
+
+def timed(command: list[str], env: dict[str, str]) -> Timed:
+    """Run a command to completion; its wall time and peak resident memory (from the kernel's rusage)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    stdout = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command, stdout)
+    return Timed(seconds, usage.ru_maxrss / 1024, stdout)
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def write_results(name: str, rows: list[dict[str, Any]], table: str, meta: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine(), **meta, "rows": rows}, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(table + "\n")
+    print(table)
+
+
+def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
