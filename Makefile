@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever the dependency list or the pins change.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: serve test install lint typecheck unit neo4j-start neo4j-stop neo4j-status sdl clean
+.PHONY: serve test install lint typecheck unit neo4j-start neo4j-stop neo4j-status sdl bench-seed clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -44,9 +44,13 @@ neo4j-stop: install
 neo4j-status: install
 	$(BIN)/kb neo4j status
 
-## make sdl: rewrite schema/schema.graphql from the code.
+## make sdl: rewrite schema/schema.graphql and schema/seed.schema.json from the code.
 sdl: install
 	$(BIN)/kb schema export
+
+## make bench-seed: kb seed throughput and memory at 100k and 1M claims, ingestReport latency (see bench/README.md).
+bench-seed: install
+	$(BIN)/python -m bench.seed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from service.graph.schema import apply_schema
 from service.ingest.generate import GraphShape
 from service.ingest.generate import generate as generate_graph
 from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty, load_documents
+from service.ingest.models import seed_json_schema
 from service.ingest.references import existing
 from service.ingest.validation import Validation, iter_documents, validate_files
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
@@ -34,11 +35,12 @@ app.add_typer(neo4j_app, name="neo4j")
 schema_app = typer.Typer(help="Database constraints and the GraphQL SDL.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 SDL_PATH = PROJECT_ROOT / "schema" / "schema.graphql"
+SEED_SCHEMA_PATH = PROJECT_ROOT / "schema" / "seed.schema.json"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -108,12 +110,15 @@ def schema_apply() -> None:
 @schema_app.command("export")
 def schema_export(
     path: Annotated[Path, typer.Option(help="Where to write the SDL.")] = SDL_PATH,
+    seed_path: Annotated[Path, typer.Option(help="Where to write the seed format's JSON Schema.")] = SEED_SCHEMA_PATH,
 ) -> None:
-    """Write the GraphQL schema, as the code defines it, to schema/schema.graphql."""
+    """Write the GraphQL SDL and the seed format's JSON Schema, as the code defines them, to schema/."""
     from service.api.schema import schema
 
     path.write_text(schema.as_str() + "\n")
     out.print(f"wrote {path}")
+    seed_path.write_text(json.dumps(seed_json_schema(), indent=2) + "\n")
+    out.print(f"wrote {seed_path}")
 
 
 # -- kb seed -----------------------------------------------------------------

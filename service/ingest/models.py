@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -174,3 +174,16 @@ class SeedDocument(_Strict):
         for relation in self.relations:
             ids.update((relation.source, relation.target))
         return ids
+
+
+def seed_json_schema() -> dict[str, Any]:
+    """The JSON Schema of one seed document (a YAML document or a JSON Lines record), from the models."""
+    schema = SeedDocument.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "description": "One report with its actors, events, claims, relations and citations: one YAML document "
+        "or one JSON Lines record of a seed file. References to other documents are by id. Generated from "
+        "service/ingest/models.py by `kb schema export`; `kb seed` also checks what a schema cannot: ids "
+        "repeated in a document and references defined nowhere.",
+    }

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -79,6 +80,8 @@ async def validate_files(
                         for e in error.errors():
                             field_name = ".".join(str(p) for p in e["loc"])
                             result.problem(Problem(location, field_name, e["msg"]), keep)
+                        # What it meant to define still counts, so its mistakes are not reported twice.
+                        _record_raw_definitions(db, raw)
                         continue
                     _record(db, document, location)
             except (OSError, ValueError, UnicodeDecodeError) as error:
@@ -96,6 +99,20 @@ def _record(db: sqlite3.Connection, document: SeedDocument, location: str) -> No
             "INSERT INTO referenced VALUES (?, ?, ?)",
             ((kind, i, location) for i in getattr(referenced, kind) - getattr(defined, kind)),
         )
+
+
+def _record_raw_definitions(db: sqlite3.Connection, raw: Any) -> None:
+    if not isinstance(raw, dict):
+        return
+    report = raw.get("report")
+    entries = [("reports", report)] if isinstance(report, dict) else []
+    for kind in ("actors", "events", "claims"):
+        items = raw.get(kind)
+        entries.extend((kind, item) for item in items if isinstance(item, dict)) if isinstance(items, list) else None
+    db.executemany(
+        "INSERT OR IGNORE INTO defined VALUES (?, ?)",
+        ((kind, item["id"]) for kind, item in entries if isinstance(item.get("id"), str)),
+    )
 
 
 async def _check_dangling(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+
 import pytest
 from neo4j.exceptions import ClientError
 
 from service.graph.driver import Database
 from service.ingest import writer
+from service.ingest.generate import GraphShape, generate
 from service.ingest.loader import database_is_empty, load_documents
 from service.ingest.models import SeedDocument
 from service.ingest.seed_files import read_seed_files
@@ -95,3 +99,28 @@ async def test_a_failing_report_leaves_nothing_behind(graph: Database, monkeypat
 
     [left] = await graph.read("RETURN COUNT { (n) } AS nodes, COUNT { ()-[]->() } AS relationships", {})
     assert left == {"nodes": 0, "relationships": 0}
+
+
+async def test_loading_streams_with_at_most_two_batches_in_memory(graph: Database) -> None:
+    # Memory flat in the size of the input: the loader pulls documents only as
+    # batches are written, one batch in the writer and one being prepared.
+    lines = [json.dumps(d) for d in generate(GraphShape(actors=30, reports=200, seed=3))]
+    pulled = written_so_far = 0
+    ahead: list[int] = []  # documents read but not yet written, each time a batch commits
+
+    def documents() -> Iterator[SeedDocument]:
+        nonlocal pulled
+        for line in lines:
+            pulled += 1
+            yield SeedDocument.model_validate_json(line)
+
+    def written(count: int) -> None:
+        nonlocal written_so_far
+        written_so_far += count
+        ahead.append(pulled - written_so_far)
+
+    summary = await load_documents(graph, documents(), batch_size=20, on_batch=written)
+
+    assert summary.reports == 200
+    assert len(ahead) == 10
+    assert max(ahead) <= 20  # the batch being prepared, never more
