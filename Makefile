@@ -16,7 +16,23 @@ $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+# GraphiQL's scripts and styles, from the npm registry at the versions web/package-lock.json pins.
+WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json | sha256sum | cut -c1-12)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -f web/node_modules/.installed-*
+	touch $@
+
+# Debian's chromium, for the test that drives GraphiQL in a real browser.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "the browser test needs Debian's chromium: apt-get install chromium (as root)" >&2; exit 1; fi; \
+	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+install: $(STAMP) $(WEB_STAMP)
 
 ## make serve: start Neo4j (unless NEO4J_URI is set), apply the schema, seed an empty database, serve on PORT.
 serve: install
@@ -32,7 +48,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-unit: install
+unit: install $(CHROMIUM)
 	$(BIN)/pytest
 
 neo4j-start: install
@@ -53,4 +69,4 @@ bench-seed: install
 	$(BIN)/python -m bench.seed
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ from strawberry.asgi import GraphQL
 
 from service.api.auth import Credentials, parse_tokens
 from service.api.context import Context
+from service.api.graphiql import GraphiQL
 from service.api.schema import schema
 from service.config import Settings, get_settings
 from service.errors import KBError
@@ -30,7 +31,8 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view, with a fresh Context (and loaders) per request."""
 
     def __init__(self, state: AppState) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        # Strawberry's own GraphiQL loads from a CDN; ours is served from here (service.api.graphiql).
+        super().__init__(schema, graphql_ide=None)
         self.state = state
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -38,11 +40,15 @@ class GraphQLApp(GraphQL[Context, None]):
         return Context.create(self.state.db, self.state.settings, request.headers.get("x-request-id"), credentials)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _wants_html(Request(scope)):
+            # The page is static; the queries it sends carry the token, if one is needed.
+            await self.state.graphiql.page()(scope, receive, send)
+            return
         # With KB_READ_REQUIRES_TOKEN, nothing (not even a query) runs without a valid token.
         if scope["type"] == "http" and self.state.settings.read_requires_token:
             request = Request(scope)
             credentials = Credentials.from_header(request.headers.get("authorization"), self.state.tokens)
-            if credentials.role is None and not _wants_html(request):
+            if credentials.role is None:
                 reason = "the token is not valid" if credentials.presented else "this endpoint needs a bearer token"
                 body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}]}
                 await JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})(scope, receive, send)
@@ -58,6 +64,7 @@ class AppState:
         self.db = Database.connect(settings)
         self.tokens = parse_tokens(settings.tokens.get_secret_value())
         self.schema_applied = False
+        self.graphiql = GraphiQL(settings.graphiql_dir)
 
     async def ensure_schema(self) -> bool:
         """Apply schema/*.cypher once; on failure, say so and try again next time."""
@@ -71,7 +78,6 @@ class AppState:
 
 
 def _wants_html(request: Request) -> bool:
-    # The GraphiQL page itself is static; the queries it sends carry the token.
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
 
@@ -80,6 +86,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not state.graphiql.installed():
+            log.warning("GraphiQL's files are missing (run `make install`); /graphql in a browser will say so")
         await state.ensure_schema()
         try:
             yield
@@ -106,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphiql/{name}", state.graphiql.asset, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # Data.
     schema_dir: Path = Field(default=PROJECT_ROOT / "schema", alias="KB_SCHEMA_DIR")
     seeds_dir: Path = Field(default=PROJECT_ROOT / "seeds", alias="KB_SEEDS_DIR")
+    graphiql_dir: Path = Field(default=PROJECT_ROOT / "web" / "node_modules", alias="KB_GRAPHIQL_DIR")
 
     # Credentials: "token:role" pairs, comma-separated; roles reader, writer, admin.
     tokens: SecretStr = Field(default=SecretStr(""), alias="KB_TOKENS")

@@ -1,7 +1,8 @@
 """The one place where failures become GraphQL errors with a stable ``extensions.code``.
 
 Errors the user can act on (``service.errors.KBError``) keep their message and
-code. GraphQL's own parse and validation errors are coded as such. Anything
+code. GraphQL's own parse and validation errors are coded as such, and a
+variable value the schema refuses is ``BAD_USER_INPUT``. Anything
 else is an unexpected failure: logged in full server-side with the request id,
 and masked to ``INTERNAL`` with that id for the client to quote.
 """
@@ -30,8 +31,11 @@ def coded_error(error: GraphQLError, request_id: str) -> GraphQLError:
     if isinstance(original, KBError):
         extensions: dict[str, Any] = {"code": original.code, **original.details}
         return _with(error, original.message, extensions)
+    if isinstance(original, GraphQLError):
+        # graphql-core refusing a variable's value ("Variable '$x' has invalid value: ...").
+        return _with(error, error.message, {**(error.extensions or {}), "code": "BAD_USER_INPUT"})
     if original is None:
-        # Raised by graphql-core itself: syntax, validation, variable coercion.
+        # Raised by graphql-core itself: syntax and validation.
         code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
         return _with(error, error.message, {**(error.extensions or {}), "code": code})
     log.error(

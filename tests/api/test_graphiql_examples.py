@@ -1,0 +1,28 @@
+"""Every example GraphiQL opens with answers against the seed, without errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.api.graphiql import EXAMPLES, Example
+from service.graph.driver import Database
+from tests.conftest import Execute
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.title for e in EXAMPLES])
+async def test_example_answers_on_the_seed(seeded: Database, execute: Execute, example: Example) -> None:
+    result = await execute(example.query, **(example.variables or {}))
+
+    assert result["errors"] == []
+    assert result["data"]
+    assert all(value not in (None, [], {}) for value in result["data"].values()), result["data"]
+
+
+async def test_a_missing_variable_is_bad_user_input(execute: Execute) -> None:
+    [headline, *_] = EXAMPLES
+
+    result = await execute(headline.query)
+
+    [error] = result["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "$name" in error["message"]
