@@ -8,17 +8,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
-from service.api.auth import Credentials, parse_tokens
-from service.api.context import Context
+from service.api.auth import parse_tokens
 from service.api.graphiql import GraphiQL
-from service.api.schema import schema
+from service.api.http import GraphQLEndpoint, PersistedQueries
 from service.config import Settings, get_settings
 from service.errors import KBError
 from service.graph.driver import Database
@@ -27,33 +26,19 @@ from service.graph.schema import apply_schema
 log = logging.getLogger("service")
 
 
-class GraphQLApp(GraphQL[Context, None]):
-    """Strawberry's ASGI view, with a fresh Context (and loaders) per request."""
+class GraphQLRoute:
+    """/graphql: GraphiQL for a browser asking for HTML, the GraphQL endpoint for everything else."""
 
     def __init__(self, state: AppState) -> None:
-        # Strawberry's own GraphiQL loads from a CDN; ours is served from here (service.api.graphiql).
-        super().__init__(schema, graphql_ide=None)
         self.state = state
-
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        credentials = Credentials.from_header(request.headers.get("authorization"), self.state.tokens)
-        return Context.create(self.state.db, self.state.settings, request.headers.get("x-request-id"), credentials)
+        self.endpoint = GraphQLEndpoint(state)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and _wants_html(Request(scope)):
             # The page is static; the queries it sends carry the token, if one is needed.
             await self.state.graphiql.page()(scope, receive, send)
             return
-        # With KB_READ_REQUIRES_TOKEN, nothing (not even a query) runs without a valid token.
-        if scope["type"] == "http" and self.state.settings.read_requires_token:
-            request = Request(scope)
-            credentials = Credentials.from_header(request.headers.get("authorization"), self.state.tokens)
-            if credentials.role is None:
-                reason = "the token is not valid" if credentials.presented else "this endpoint needs a bearer token"
-                body = {"errors": [{"message": reason, "extensions": {"code": "UNAUTHENTICATED"}}]}
-                await JSONResponse(body, status_code=401, headers={"www-authenticate": "Bearer"})(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        await self.endpoint(scope, receive, send)
 
 
 class AppState:
@@ -65,6 +50,9 @@ class AppState:
         self.tokens = parse_tokens(settings.tokens.get_secret_value())
         self.schema_applied = False
         self.graphiql = GraphiQL(settings.graphiql_dir)
+        self.persisted = PersistedQueries.from_manifest(
+            settings.persisted_queries, settings.apq_capacity, settings.allow_list_only
+        )
 
     async def ensure_schema(self) -> bool:
         """Apply schema/*.cypher once; on failure, say so and try again next time."""
@@ -108,12 +96,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ok = checks["neo4j"] == "ok" and checks["schema"] == "applied"
         return JSONResponse({"status": "ready" if ok else "unavailable", **checks}, status_code=200 if ok else 503)
 
-    graphql = GraphQLApp(state)
+    graphql = GraphQLRoute(state)
+    origins = [o.strip() for o in state.settings.cors_origins.split(",") if o.strip()]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            max_age=600,
+        )
+    ]
     app = Starlette(
+        middleware=middleware if origins else [],
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             Route("/graphiql/{name}", state.graphiql.asset, methods=["GET"]),
         ],
         lifespan=lifespan,

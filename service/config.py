@@ -51,6 +51,17 @@ class Settings(BaseSettings):
 
     # API limits.
     max_page_size: int = Field(default=100, ge=1, alias="KB_MAX_PAGE_SIZE")
+    # Limits checked on every query before it reaches Neo4j (QUERY_TOO_COMPLEX).
+    max_depth: int = Field(default=12, ge=1, alias="KB_MAX_DEPTH")
+    max_aliases: int = Field(default=30, ge=0, alias="KB_MAX_ALIASES")
+    max_tokens: int = Field(default=3_000, ge=10, alias="KB_MAX_TOKENS")
+    max_cost: int = Field(default=50_000, ge=1, alias="KB_MAX_COST")
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024, alias="KB_MAX_BODY_BYTES")
+    introspection: bool = Field(default=True, alias="KB_INTROSPECTION")
+    cors_origins: str = Field(default="", alias="KB_CORS_ORIGINS")
+    persisted_queries: Path | None = Field(default=None, alias="KB_PERSISTED_QUERIES")
+    allow_list_only: bool = Field(default=False, alias="KB_ALLOW_LIST_ONLY")
+    apq_capacity: int = Field(default=1_000, ge=0, alias="KB_APQ_CAPACITY")
 
     def local_bolt_uri(self) -> str:
         return f"bolt://127.0.0.1:{self.local_neo4j_bolt_port}"

@@ -6,6 +6,9 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types.execution import ExecutionContext
 
 from service.api.arguments import bounded, key_of, page_arguments, partial_date, required_key_of
 from service.api.connections import Connection
@@ -249,9 +252,15 @@ class Query:
         return explain_path(record) if record else None
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Strawberry would log every error; ErrorCodes logs the unexpected ones, in full, with the request id."""
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Actor, Claim, Report, Event],
-    extensions=[ErrorCodes],
+    # Factories: each request gets its own extension objects; their LRU caches are shared at module level.
+    extensions=[ErrorCodes, lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
 )
