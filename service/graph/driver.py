@@ -10,7 +10,8 @@ driver failures into the service's own errors. Each call is one round trip;
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, TypeVar
@@ -97,9 +98,10 @@ class Database:
         must not have effects outside the transaction. One round trip is
         counted per transaction.
         """
-        self.round_trips += 1
+        self._count_round_trip()
+        timeout = timeout_s or self.timeout_s
 
-        @unit_of_work(timeout=timeout_s or self.timeout_s)
+        @unit_of_work(timeout=timeout)
         async def transaction(tx: AsyncManagedTransaction) -> T:
             async def run(cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
                 result = await tx.run(cypher, dict(params))
@@ -107,31 +109,40 @@ class Database:
 
             return await work(run)
 
-        try:
+        with _translated(timeout):
             async with self.driver.session(database=self.name) as session:
                 return await session.execute_write(transaction)
-        except (ServiceUnavailable, SessionExpired, OSError) as error:
-            raise DatabaseUnavailable() from error
 
     async def _run(self, cypher: LiteralString, params: Mapping[str, Any], routing: RoutingControl) -> list[Record]:
-        self.round_trips += 1
-        per_request = request_round_trips.get()
-        if per_request is not None:
-            per_request[0] += 1
-        try:
+        self._count_round_trip()
+        with _translated(self.timeout_s):
             result = await self.driver.execute_query(
                 Query(cypher, timeout=self.timeout_s),
                 dict(params),
                 routing_=routing,
                 database_=self.name,
             )
-        except (ServiceUnavailable, SessionExpired, OSError) as error:
-            raise DatabaseUnavailable() from error
-        except AuthError as error:
-            log.error("Neo4j refused the service's credentials: %s", error)
-            raise DatabaseUnavailable() from error
-        except ClientError as error:
-            if error.code and "TransactionTimedOut" in error.code:
-                raise QueryTimeout(self.timeout_s) from error
-            raise
         return [record.data() for record in result.records]
+
+    def _count_round_trip(self) -> None:
+        self.round_trips += 1
+        per_request = request_round_trips.get()
+        if per_request is not None:
+            per_request[0] += 1
+
+
+@contextmanager
+def _translated(timeout_s: float) -> Iterator[None]:
+    """Driver failures as the service's own errors: unavailable, timed out; the rest unchanged."""
+    try:
+        yield
+    except (ServiceUnavailable, SessionExpired, OSError) as error:
+        raise DatabaseUnavailable() from error
+    except AuthError as error:
+        log.error("Neo4j refused the service's credentials: %s", error)
+        raise DatabaseUnavailable() from error
+    except ClientError as error:
+        # A lock wait cut short by the transaction's time limit says LockClientStopped.
+        if error.code and any(reason in error.code for reason in ("TransactionTimedOut", "LockClientStopped")):
+            raise QueryTimeout(timeout_s) from error
+        raise
