@@ -16,23 +16,23 @@ T = TypeVar("T")
 
 @strawberry.type(description="Where a page of a connection starts and ends.")
 class PageInfo:
-    has_next_page: bool
+    has_next_page: bool = strawberry.field(description="True when more items follow this page.")
     has_previous_page: bool = strawberry.field(description="True when the page was asked for with `after`.")
-    start_cursor: str | None
+    start_cursor: str | None = strawberry.field(description="The cursor of the first item of the page.")
     end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Opaque position of this item; pass as `after` to continue from it.")
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type(description="A page of a list, paged in the database.")
 class Connection(Generic[T]):
     total_count: int = strawberry.field(description="Items matching, across all pages.")
-    page_info: PageInfo
-    edges: list[Edge[T]]
+    page_info: PageInfo = strawberry.field(description="Where the page starts and ends.")
+    edges: list[Edge[T]] = strawberry.field(description="The items of the page, in order.")
 
     @classmethod
     def from_page(cls, page: Page, after: list[str] | None, build: Callable[[Record], T]) -> Connection[T]:

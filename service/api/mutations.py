@@ -22,16 +22,16 @@ from service.ingest.writer import DanglingReferences, write_actor, write_documen
 
 @strawberry.type(description="What ingestReport stored.")
 class IngestReportPayload:
-    report: Report
-    claims: list[Claim]
+    report: Report = strawberry.field(description="The report as stored.")
+    claims: list[Claim] = strawberry.field(description="Its claims as stored, in the order sent.")
     created: int = strawberry.field(description="Actors, reports, events, claims and relations created.")
     updated: int = strawberry.field(description="Those that existed and changed.")
     unchanged: int = strawberry.field(description="Those already stored as sent: all of them on a repeat.")
 
 
-@strawberry.type
+@strawberry.type(description="What deleteReport removed.")
 class DeleteReportPayload:
-    deleted_id: strawberry.ID
+    deleted_id: strawberry.ID = strawberry.field(description="Global id of the deleted report.")
     claims_deleted: int = strawberry.field(description="Claims no other report carried, deleted with it.")
 
 
@@ -51,7 +51,7 @@ async def _require_actors(info: Info, *keys: str) -> list[Record]:
     return [r for r in found if r is not None]
 
 
-@strawberry.type
+@strawberry.type(description="Writes. Each needs a bearer token with the role it names, and runs in one transaction.")
 class Mutation:
     @strawberry.mutation(
         description="Store one report with its actors, events, claims, relations and citations, in one "

@@ -10,18 +10,18 @@ from service.graph.driver import Record
 
 @strawberry.type(description="One step of a path: two nodes and the link between them.")
 class PathStep:
-    source: Node = strawberry.field(name="from")
-    target: Node = strawberry.field(name="to")
+    source: Node = strawberry.field(description="The node the step starts from.", name="from")
+    target: Node = strawberry.field(description="The node the step reaches.", name="to")
     link: str = strawberry.field(description="RELATED_TO, PARTICIPATED_IN, ABOUT, ATTRIBUTED_TO or AFFILIATED_WITH.")
     kind: str | None = strawberry.field(description="The relation kind or participant role, where there is one.")
-    explanation: str
+    explanation: str = strawberry.field(description="The step as a sentence.")
 
 
 @strawberry.type(description="A shortest connection between two actors.")
 class Path:
     length: int = strawberry.field(description="Number of steps.")
     nodes: list[Node] = strawberry.field(description="From the first actor to the second.")
-    steps: list[PathStep]
+    steps: list[PathStep] = strawberry.field(description="The steps, in order, each explained.")
 
 
 def explain_path(record: Record) -> Path:

@@ -56,8 +56,10 @@ class ReportSort(Enum):
 class ActorFilterInput:
     name: str | None = strawberry.field(default=None, description="Canonical name or alias, case-insensitive.")
     name_contains: str | None = strawberry.field(default=None, description="Part of any name, case-insensitive.")
-    kind: ActorKind | None = None  # type: ignore[valid-type]
-    anonymous: bool | None = None
+    kind: ActorKind | None = strawberry.field(default=None, description="Only actors of this kind.")  # type: ignore[valid-type]
+    anonymous: bool | None = strawberry.field(
+        default=None, description="Only anonymous sources (true) or only named actors (false)."
+    )
 
 
 @strawberry.input(description="Conditions on claims; all given must hold.")
@@ -65,7 +67,9 @@ class ClaimFilterInput:
     about: strawberry.ID | None = strawberry.field(default=None, description="Id of an actor the claim is about.")
     attributed_to: strawberry.ID | None = strawberry.field(default=None, description="Id of the claim's source.")
     anonymous: bool | None = strawberry.field(default=None, description="Whether the source is anonymous.")
-    modality: list[Modality] | None = None  # type: ignore[valid-type]
+    modality: list[Modality] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only claims put in one of these ways."
+    )
     reported_in: strawberry.ID | None = strawberry.field(default=None, description="Id of a report carrying it.")
     since: str | None = strawberry.field(default=None, description="First reported on or after (YYYY[-MM[-DD]]).")
     until: str | None = strawberry.field(default=None, description="First reported on or before (YYYY[-MM[-DD]]).")
@@ -73,8 +77,8 @@ class ClaimFilterInput:
 
 @strawberry.input(description="Conditions on events; all given must hold.")
 class EventFilterInput:
-    kind: str | None = None
-    status: EventStatus | None = None  # type: ignore[valid-type]
+    kind: str | None = strawberry.field(default=None, description="Only events of this kind (e.g. coup).")
+    status: EventStatus | None = strawberry.field(default=None, description="Only events with this status.")  # type: ignore[valid-type]
     participant: strawberry.ID | None = strawberry.field(default=None, description="Id of an actor taking part.")
     since: str | None = strawberry.field(default=None, description="Ending on or after (YYYY[-MM[-DD]]).")
     until: str | None = strawberry.field(default=None, description="Starting on or before (YYYY[-MM[-DD]]).")
@@ -82,18 +86,22 @@ class EventFilterInput:
 
 @strawberry.input(description="Conditions on reports; all given must hold.")
 class ReportFilterInput:
-    publisher: strawberry.ID | None = None
-    since: str | None = None
-    until: str | None = None
+    publisher: strawberry.ID | None = strawberry.field(default=None, description="Global id of the publishing actor.")
+    since: str | None = strawberry.field(
+        default=None, description="Published on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)."
+    )
+    until: str | None = strawberry.field(
+        default=None, description="Published on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)."
+    )
 
 
 @strawberry.type(description="A search result and how well it matches.")
 class SearchHit:
-    score: float
-    node: Node
+    score: float = strawberry.field(description="Full-text relevance; higher is better.")
+    node: Node = strawberry.field(description="The actor, claim or report found.")
 
 
-@strawberry.type
+@strawberry.type(description="Reads: actors, claims, reports and events, the paths between actors, and search.")
 class Query:
     @strawberry.field(description="One actor, by global id or by any of its names (case-insensitive).")
     async def actor(

@@ -134,9 +134,9 @@ class Actor(Node):
     key: strawberry.Private[str]
     slug: str = strawberry.field(description="The stable id used in seed files.")
     name: str = strawberry.field(description="Canonical name.")
-    kind: ActorKind  # type: ignore[valid-type]
+    kind: ActorKind = strawberry.field(description="What sort of actor it is.")  # type: ignore[valid-type]
     aliases: list[str] = strawberry.field(description="Every other name the sources use.")
-    description: str | None
+    description: str | None = strawberry.field(description="A line on who the actor is, where the seed gives one.")
     anonymous: bool = strawberry.field(description="True for a source the reports do not name.")
     descriptor: str | None = strawberry.field(description="How the reports describe an anonymous source.")
 
@@ -236,16 +236,16 @@ class Actor(Node):
 
 @strawberry.type(description="An affiliation of an actor with another.")
 class Affiliation:
-    actor: Actor
-    role: str | None
-    since: str | None
-    until: str | None
+    actor: Actor = strawberry.field(description="The actor this one is affiliated with.")
+    role: str | None = strawberry.field(description="e.g. 'government of', 'spokesman for'.")
+    since: str | None = strawberry.field(description="YYYY, YYYY-MM or YYYY-MM-DD, as precise as known.")
+    until: str | None = strawberry.field(description="Null while the affiliation holds.")
 
 
 @strawberry.type(description="An actor near another, and how many relations away.")
 class Neighbor:
-    actor: Actor
-    distance: int
+    actor: Actor = strawberry.field(description="The actor reached.")
+    distance: int = strawberry.field(description="Relations between the two: 1 is a direct relation.")
 
 
 @strawberry.type(description="A relation between two actors, valid from `since` until `until`, with its evidence.")
@@ -254,10 +254,10 @@ class Relation:
     evidence_ids: strawberry.Private[list[str]]
     kind: str = strawberry.field(description="e.g. normalized_relations_with, controls, overthrew, brokered.")
     direction: RelationDirection = strawberry.field(description="Which way it points from the actor asked about.")
-    source: Actor = strawberry.field(name="from")
-    target: Actor = strawberry.field(name="to")
+    source: Actor = strawberry.field(description="The actor the relation points from.", name="from")
+    target: Actor = strawberry.field(description="The actor the relation points to.", name="to")
     other: Actor = strawberry.field(description="The actor at the other end from the one asked about.")
-    since: str | None
+    since: str | None = strawberry.field(description="YYYY, YYYY-MM or YYYY-MM-DD, as precise as known.")
     until: str | None = strawberry.field(description="Null while the relation holds.")
 
     @classmethod
@@ -289,11 +289,11 @@ class Relation:
 @strawberry.type(description="An article or broadcast.")
 class Report(Node):
     key: strawberry.Private[str]
-    slug: str
-    title: str | None
-    url: str | None
-    published_at: dt.datetime | None
-    kind: ReportKind  # type: ignore[valid-type]
+    slug: str = strawberry.field(description="The stable id used in seed files.")
+    title: str | None = strawberry.field(description="The headline or title.")
+    url: str | None = strawberry.field(description="Where the report is published, if known.")
+    published_at: dt.datetime | None = strawberry.field(description="When it was published, if known.")
+    kind: ReportKind = strawberry.field(description="Article, broadcast or other.")  # type: ignore[valid-type]
 
     @classmethod
     def from_record(cls, record: Record) -> Report:
@@ -329,21 +329,21 @@ class Report(Node):
 
 @strawberry.type(description="An actor's part in an event.")
 class Participant:
-    actor: Actor
-    role: str
+    actor: Actor = strawberry.field(description="The actor who took part.")
+    role: str = strawberry.field(description="e.g. host, signatory, perpetrator.")
 
 
 @strawberry.type(description="Something that happened, or is said to be planned or rumoured.")
 class Event(Node):
     key: strawberry.Private[str]
-    slug: str
-    name: str
-    kind: str
+    slug: str = strawberry.field(description="The stable id used in seed files.")
+    name: str = strawberry.field(description="What the event is called.")
+    kind: str = strawberry.field(description="e.g. meeting, agreement, coup.")
     start_date: str | None = strawberry.field(description="YYYY, YYYY-MM or YYYY-MM-DD, as precise as known.")
-    end_date: str | None
-    place: str | None
-    status: EventStatus  # type: ignore[valid-type]
-    description: str | None
+    end_date: str | None = strawberry.field(description="YYYY, YYYY-MM or YYYY-MM-DD; null if ongoing or unknown.")
+    place: str | None = strawberry.field(description="Where it happened, if known.")
+    status: EventStatus = strawberry.field(description="Occurred, planned or rumoured.")  # type: ignore[valid-type]
+    description: str | None = strawberry.field(description="A line on the event, where the seed gives one.")
 
     @classmethod
     def from_record(cls, record: Record) -> Event:
@@ -391,18 +391,20 @@ class Corroboration:
         description="Distinct actors asserting it; reports relaying one source count it once."
     )
     reports: int = strawberry.field(description="Distinct reports carrying any of those claims.")
-    sources: list[Actor]
+    sources: list[Actor] = strawberry.field(description="The distinct actors the claims are attributed to.")
     denied_by: list[Actor] = strawberry.field(description="Actors who deny it.")
 
 
 @strawberry.type(description="One statement attributed to one source.")
 class Claim(Node):
     key: strawberry.Private[str]
-    slug: str
+    slug: str = strawberry.field(description="The stable id used in seed files.")
     text: str = strawberry.field(description="A faithful paraphrase.")
     quote: str | None = strawberry.field(description="The verbatim words, where a report gives them.")
-    modality: Modality  # type: ignore[valid-type]
-    retracted: bool
+    modality: Modality = strawberry.field(description="How the source put it: asserted, alleged, speculated or denied.")  # type: ignore[valid-type]
+    retracted: bool = strawberry.field(
+        description="True once retracted: hidden from every list and search, still found by node(id)."
+    )
     proposition: str | None = strawberry.field(description="Claims sharing it state the same thing.")
     first_reported_at: dt.datetime | None = strawberry.field(description="When a report first carried it.")
 
