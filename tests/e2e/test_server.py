@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import httpx
 
 from service.graph.driver import Database
@@ -57,3 +60,26 @@ async def test_errors_carry_codes_over_http(seeded: Database, server: str) -> No
     body = response.json()
     assert body["data"] == {"actor": None}
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_http_semantics_over_the_real_server(seeded: Database, server: str) -> None:
+    query = '{ actor(name: "UAE") { name } }'
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    apq = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": digest}})
+    async with httpx.AsyncClient(base_url=server) as client:
+        invalid = await client.post(
+            "/graphql", json={"query": "{ nosuchfield }"}, headers={"accept": "application/graphql-response+json"}
+        )
+        mutation_by_get = await client.get("/graphql", params={"query": 'mutation { retractClaim(id: "x") { id } }'})
+        unknown_hash = await client.get("/graphql", params={"extensions": apq})
+        registered = await client.post("/graphql", json={"query": query, "extensions": json.loads(apq)})
+        by_hash = await client.get("/graphql", params={"extensions": apq})
+        deep = '{ actor(name: "x") { ' + "affiliations { actor { " * 7 + "name" + " } }" * 7 + " } }"
+        too_deep = await client.post("/graphql", json={"query": deep})
+
+    assert (invalid.status_code, invalid.headers["content-type"]) == (400, "application/graphql-response+json")
+    assert "data" not in invalid.json()
+    assert (mutation_by_get.status_code, mutation_by_get.headers["allow"]) == (405, "POST")
+    assert unknown_hash.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert registered.json() == by_hash.json() == {"data": {"actor": {"name": "United Arab Emirates"}}}
+    assert too_deep.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
