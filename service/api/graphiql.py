@@ -38,13 +38,12 @@ class Example:
 EXAMPLES = [
     Example(
         "Headline: anonymous claims about an actor, with the reports that carried them",
-        """# All anonymous claims about an actor, named by any of its names, with the
-# reports that carried each one and what those reports cite.
-query AnonymousClaimsAbout($name: String!) {
-  actor(name: $name) {
+        # DESIGN.md's headline query, as written there.
+        """query AnonymousClaimsAbout($name: String!) {
+  actor(name: $name) {            # canonical name or any alias, case-insensitive
     id
     name
-    claims(anonymous: true, first: 20) {
+    claims(anonymous: true, first: 20) {   # claims ABOUT the actor
       totalCount
       pageInfo { hasNextPage endCursor }
       edges {

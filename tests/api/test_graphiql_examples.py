@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from service.api.graphiql import EXAMPLES, Example
+from service.config import PROJECT_ROOT
 from service.graph.driver import Database
 from tests.conftest import Execute
 
@@ -26,3 +29,11 @@ async def test_a_missing_variable_is_bad_user_input(execute: Execute) -> None:
     [error] = result["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "$name" in error["message"]
+
+
+def test_the_first_tab_is_the_headline_query_of_the_design() -> None:
+    design = (PROJECT_ROOT.parent / "shared" / "DESIGN.md").read_text()
+    [headline] = re.findall(r"```graphql\n(query AnonymousClaimsAbout.*?)```", design, re.S)
+
+    assert EXAMPLES[0].query == headline
+    assert EXAMPLES[0].variables == {"name": "the Jewish State"}
