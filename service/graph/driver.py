@@ -39,6 +39,8 @@ T = TypeVar("T")
 
 # Round trips made on behalf of the current request (set by the API per request).
 request_round_trips: ContextVar[list[int] | None] = ContextVar("request_round_trips", default=None)
+# When set, every read statement is appended to it: how bench/ learns the Cypher a request sends.
+statement_log: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("statement_log", default=None)
 
 
 @dataclass
@@ -115,6 +117,9 @@ class Database:
 
     async def _run(self, cypher: LiteralString, params: Mapping[str, Any], routing: RoutingControl) -> list[Record]:
         self._count_round_trip()
+        log_to = statement_log.get()
+        if log_to is not None:
+            log_to.append((cypher, dict(params)))
         with _translated(self.timeout_s):
             result = await self.driver.execute_query(
                 Query(cypher, timeout=self.timeout_s),

@@ -1,0 +1,521 @@
+"""kb against the Neo4j GraphQL Library and the driver floor, on the same Neo4j and graph, in one run.
+
+    .venv/bin/python -m bench.perf                       # large graph, concurrency 1, 8, 32, 15 s each
+    .venv/bin/python -m bench.perf --duration 5 --concurrency 1 8
+
+Contenders, one after the other: `kb` (uvicorn with the 2 workers the README
+recommends for 2 cores), `neo4j-graphql` (@neo4j/graphql 7 on Apollo Server,
+bench/neo4j-graphql/) and `driver-floor` (the Cypher kb sends for the same
+request, replayed through the Python driver: no HTTP, no GraphQL). Load comes
+from a separate process (bench/load.py). Results: bench/results/latest.json,
+bench/results/perf.md and PNG charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import RESULTS, bench_neo4j, cypher, machine, markdown_table
+from service.api.auth import Role
+from service.config import PROJECT_ROOT, Settings
+from service.graph.driver import Database, request_round_trips, statement_log
+from service.local_neo4j import LocalNeo4j
+
+TOKEN = "bench-perf-writer-token-0123456789"
+NGQL_DIR = PROJECT_ROOT / "bench" / "neo4j-graphql"
+KB_WORKERS = 2
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    kb: str
+    neo4j_graphql: str
+    write: bool = False
+
+
+HEADLINE_KB = """query AnonymousClaimsAbout($name: String!) {
+  actor(name: $name) {
+    id
+    name
+    claims(anonymous: true, first: 20) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id
+          text
+          source { name anonymous descriptor }
+          reports { title url publishedAt publisher { name } cites { title publisher { name } } }
+        }
+      }
+    }
+  }
+}"""
+HEADLINE_NGQL = """query AnonymousClaimsAbout($name: String!) {
+  actors(where: { name: { eq: $name } }) {
+    id
+    name
+    claimsAboutConnection(
+      first: 20
+      where: { node: { retracted: { eq: false }, source: { some: { anonymous: { eq: true } } } } }
+    ) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id
+          text
+          source { name anonymous descriptor }
+          reports { title url publishedAt publisher { name } cites { title publisher { name } } }
+        }
+      }
+    }
+  }
+}"""
+
+SCENARIOS = [
+    Scenario(
+        "point-lookup",
+        "query($id: ID!) { node(id: $id) { ... on Claim { id text modality } } }",
+        "query($id: ID!) { claims(where: { id: { eq: $id } }) { id text modality } }",
+    ),
+    Scenario("headline", HEADLINE_KB, HEADLINE_NGQL),
+    Scenario(
+        "neighbourhood-2-hops",
+        "query($name: String!) { actor(name: $name) { neighbors(depth: 2) { distance actor { name } } } }",
+        """query($name: String!) { actors(where: { name: { eq: $name } }) {
+             relatedTo { name relatedTo { name } relatedFrom { name } }
+             relatedFrom { name relatedTo { name } relatedFrom { name } } } }""",
+    ),
+    Scenario(
+        "claims-page-100",
+        "{ claims(first: 100) { edges { node { text source { name } reports { title publisher { name } } } } } }",
+        "{ claims(limit: 100, where: { retracted: { eq: false } }) "
+        "{ text source { name } reports { title publisher { name } } } }",
+    ),
+    Scenario(
+        "search",
+        "query($text: String!) { search(text: $text, first: 20) { node { ... on Claim { text } } } }",
+        "query($text: String!) { claimsSearch(phrase: $text, first: 20) { edges { node { text } } } }",
+    ),
+    Scenario(
+        "ingest-report",
+        "mutation($input: IngestReportInput!) { ingestReport(input: $input) { created } }",
+        "mutation($input: [ReportCreateInput!]!) { createReports(input: $input) { reports { id } } }",
+        write=True,
+    ),
+]
+
+
+# -- what each request asks for ------------------------------------------------------
+
+
+def gid(kind: str, key: str) -> str:
+    return base64.b64encode(f"{kind}:{key}".encode()).decode()
+
+
+class Pools:
+    """Variables for each scenario, drawn once from the loaded graph, shared by every contender."""
+
+    def __init__(self, neo4j: LocalNeo4j, rng: random.Random) -> None:
+        self.popular = [
+            r["name"]
+            for r in cypher(
+                neo4j,
+                """MATCH (a:Actor) WHERE NOT coalesce(a.anonymous, false) AND a.name STARTS WITH 'Actor '
+                   RETURN a.name AS name ORDER BY COUNT { (a)<-[:ABOUT]-() } DESC LIMIT 10""",
+            )
+        ]
+        reports = cypher(neo4j, "MATCH (r:Report) WHERE r.id STARTS WITH 'report-' RETURN count(r) AS n")[0]["n"]
+        self.claims = [f"claim-{rng.randrange(reports)}-{rng.randrange(5)}" for _ in range(200)]
+        self.actors = int(cypher(neo4j, "MATCH (a:Actor) WHERE a.id STARTS WITH 'actor-' RETURN count(a) AS n")[0]["n"])
+        self.words = [f"report {rng.randrange(reports)}" for _ in range(200)]
+
+    def variables(self, scenario: str, i: int, kb: bool = True) -> dict[str, Any]:
+        if scenario == "point-lookup":
+            key = self.claims[i % len(self.claims)]
+            return {"id": gid("Claim", key) if kb else key}
+        if scenario in ("headline", "neighbourhood-2-hops"):
+            return {"name": self.popular[i % len(self.popular)]}
+        if scenario == "search":
+            return {"text": self.words[i % len(self.words)]}
+        return {}
+
+    def document(self, run: str, i: int) -> dict[str, Any]:
+        """A new report of 5 claims about existing actors, in the seed format."""
+        report = f"perf-{run}-{i}"
+        return {
+            "report": {"id": report, "title": f"Perf report {i}", "publisher": "outlet-1", "publishedAt": "2024-05-01"},
+            "claims": [
+                {
+                    "id": f"{report}-c{k}",
+                    "text": f"Perf claim {k} of report {i}",
+                    "source": f"actor-{(i * 7 + k) % self.actors}",
+                    "about": [f"actor-{(i + k) % 50}"],
+                }
+                for k in range(5)
+            ],
+        }
+
+
+def ngql_create(document: dict[str, Any]) -> dict[str, Any]:
+    def connect(key: str) -> dict[str, Any]:
+        return {"where": {"node": {"id": {"eq": key}}}}
+
+    report = document["report"]
+    return {
+        "id": report["id"],
+        "title": report["title"],
+        "publishedAt": report["publishedAt"],
+        "publisher": {"connect": [connect(report["publisher"])]},
+        "claims": {
+            "create": [
+                {
+                    "node": {
+                        "id": c["id"],
+                        "text": c["text"],
+                        "modality": "ASSERTED",
+                        "retracted": False,
+                        "source": {"connect": [connect(c["source"])]},
+                        "about": {"connect": [connect(a) for a in c["about"]]},
+                    }
+                }
+                for c in document["claims"]
+            ]
+        },
+    }
+
+
+# -- contenders -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pids.extend(int(c) for c in children)
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+class Server:
+    def __init__(self, name: str, command: list[str], env: dict[str, str], cwd: Path, url: str) -> None:
+        self.name, self.url = name, url
+        self.process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
+                )
+            try:
+                httpx.post(url, json={"query": "{ __typename }"}, timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        raise RuntimeError(f"{name} did not start in 120 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class PeakRss:
+    """Samples a process tree's RSS every 0.2 s while a measurement runs."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid, self.peak = pid, 0.0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def sample(self) -> None:
+        while not self.done.is_set() and self.pid is not None:
+            self.peak = max(self.peak, tree_rss_mb(self.pid))
+            self.done.wait(0.2)
+
+    def __enter__(self) -> PeakRss:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+
+def load(work: dict[str, Any], concurrency: int, duration: float) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(work, f)
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.load",
+                f.name,
+                "--concurrency",
+                str(concurrency),
+                "--duration",
+                str(duration),
+            ],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(f.name)
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+# -- what kb sends: round trips, and the Cypher the floor replays --------------------------
+
+
+async def kb_cypher(settings: Settings, query: str, variables: list[dict[str, Any]]) -> tuple[int, list[Any]]:
+    """Round trips of one request, and for each variables the statements kb sent for it."""
+    from service.api.auth import Credentials
+    from service.api.context import Context
+    from service.api.schema import schema
+
+    db = Database.connect(settings)
+    recorded: list[Any] = []
+    trips = 0
+    try:
+        for values in variables:
+            log: list[tuple[str, dict[str, Any]]] = []
+            counter = [0]
+            token_log, token_trips = statement_log.set(log), request_round_trips.set(counter)
+            try:
+                context = Context.create(db, settings, credentials=Credentials(Role.READER, presented=True))
+                result = await schema.execute(query, variable_values=values, context_value=context)
+            finally:
+                statement_log.reset(token_log)
+                request_round_trips.reset(token_trips)
+            if result.errors:
+                raise RuntimeError(f"kb refused a benchmark query: {result.errors[0].message}")
+            recorded.append([[c, p] for c, p in log])
+            trips = counter[0]
+    finally:
+        await db.close()
+    return trips, recorded
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--graph", default="large", help="A label for the graph loaded in the bench Neo4j.")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--duration", type=float, default=15.0, help="Seconds per measurement.")
+    parser.add_argument("--scenarios", nargs="+", default=[s.name for s in SCENARIOS])
+    args = parser.parse_args()
+
+    neo4j = bench_neo4j()
+    neo4j.start()
+    settings = Settings(NEO4J_URI=neo4j.uri, NEO4J_USER=neo4j.user, NEO4J_PASSWORD=neo4j.password)
+    env = {**os.environ, "NEO4J_URI": neo4j.uri, "NEO4J_USER": neo4j.user, "NEO4J_PASSWORD": neo4j.password}
+    pools = Pools(neo4j, random.Random(7))
+    scenarios = [s for s in SCENARIOS if s.name in args.scenarios]
+    run_id = time.strftime("%Y%m%d%H%M%S")
+    per_request = 4_000  # distinct requests cycled through by each measurement
+
+    trips: dict[str, int] = {}
+    floor_work: dict[str, list[Any]] = {}
+    for scenario in scenarios:
+        if scenario.write:
+            trips[scenario.name] = 1  # one transaction: the plan and the write
+            continue
+        variables = [pools.variables(scenario.name, i) for i in range(20)]
+        trips[scenario.name], floor_work[scenario.name] = asyncio.run(kb_cypher(settings, scenario.kb, variables))
+
+    rows: list[dict[str, Any]] = []
+
+    def measure(contender: str, server_pid: int | None, scenario: Scenario, work: dict[str, Any]) -> None:
+        for concurrency in args.concurrency:
+            with PeakRss(server_pid) as rss:
+                result = load(work, concurrency, args.duration)
+            rows.append(
+                {
+                    "scenario": scenario.name,
+                    "graph": args.graph,
+                    "concurrency": concurrency,
+                    "contender": contender,
+                    "throughput_rps": round(result["throughput_rps"], 1),
+                    "p50_ms": round(result["p50_ms"], 2),
+                    "p99_ms": round(result["p99_ms"], 2),
+                    "errors": result["errors"],
+                    "rss_mb": round(rss.peak, 1) if server_pid is not None else None,
+                    "round_trips": trips[scenario.name] if contender != "neo4j-graphql" else 1,
+                }
+            )
+            print(json.dumps(rows[-1]), flush=True)
+
+    # 1. kb, as deployed.
+    port = free_port()
+    kb_env = {**env, "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port)]
+    kb = Server("kb", [*command, "--workers", str(KB_WORKERS), "--log-level", "warning"], kb_env, PROJECT_ROOT,
+                f"http://127.0.0.1:{port}/graphql")  # fmt: skip
+    try:
+        for scenario in scenarios:
+            headers = {"authorization": f"Bearer {TOKEN}"} if scenario.write else {}
+            requests = [
+                {
+                    "body": {
+                        "query": scenario.kb,
+                        "variables": {"input": pools.document(f"kb-{run_id}", i)}
+                        if scenario.write
+                        else pools.variables(scenario.name, i),
+                    },
+                    "headers": headers,
+                }
+                for i in range(per_request if scenario.write else 200)
+            ]
+            load({"kind": "http", "url": kb.url, "requests": requests[-20:]}, 4, 3)  # warm-up
+            measure("kb", kb.process.pid, scenario, {"kind": "http", "url": kb.url, "requests": requests})
+    finally:
+        kb.stop()
+
+    # 2. The Neo4j GraphQL Library.
+    port = free_port()
+    ngql = Server("neo4j-graphql", ["node", "server.mjs"], {**env, "PORT": str(port)}, NGQL_DIR,
+                  f"http://127.0.0.1:{port}/")  # fmt: skip
+    try:
+        for scenario in scenarios:
+            requests = [
+                {
+                    "body": {
+                        "query": scenario.neo4j_graphql,
+                        "variables": {"input": [ngql_create(pools.document(f"ngql-{run_id}", i))]}
+                        if scenario.write
+                        else pools.variables(scenario.name, i, kb=False),
+                    }
+                }
+                for i in range(per_request if scenario.write else 200)
+            ]
+            load({"kind": "http", "url": ngql.url, "requests": requests[-20:]}, 4, 3)
+            measure(
+                "neo4j-graphql", ngql.process.pid, scenario, {"kind": "http", "url": ngql.url, "requests": requests}
+            )
+    finally:
+        ngql.stop()
+
+    # 3. The floor: kb's own Cypher through the Python driver, in the load process.
+    connection = {"uri": neo4j.uri, "user": neo4j.user, "password": neo4j.password}
+    for scenario in scenarios:
+        if scenario.write:
+            work = {
+                "kind": "ingest",
+                **connection,
+                "requests": [pools.document(f"floor-{run_id}", i) for i in range(per_request)],
+            }
+        else:
+            work = {"kind": "cypher", **connection, "requests": floor_work[scenario.name]}
+        measure("driver-floor", None, scenario, work)
+
+    report(rows, args)
+
+
+def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (RESULTS / "perf-machine.json").write_text(
+        json.dumps({"machine": machine(), "duration_s": args.duration}, indent=2) + "\n"
+    )
+    by_key = {(r["scenario"], r["concurrency"], r["contender"]): r for r in rows}
+    table_rows = []
+    for (scenario, concurrency, contender), r in sorted(by_key.items()):
+        ngql = by_key.get((scenario, concurrency, "neo4j-graphql"))
+        ratio = f"{r['throughput_rps'] / ngql['throughput_rps']:.2f}" if ngql and ngql["throughput_rps"] else ""
+        rss = r["rss_mb"] if r["rss_mb"] is not None else ""
+        measured = [r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["errors"], rss, r["round_trips"]]
+        table_rows.append([scenario, concurrency, contender, *measured, ratio])
+    table = markdown_table(
+        [
+            "scenario",
+            "concurrency",
+            "contender",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "RSS MB",
+            "round trips",
+            "vs neo4j-graphql",
+        ],
+        table_rows,
+    )
+    (RESULTS / "perf.md").write_text(table + "\n")
+    print(table)
+    charts(rows)
+
+
+def charts(rows: list[dict[str, Any]]) -> None:
+    try:
+        import matplotlib  # type: ignore[import-not-found, unused-ignore]
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print("matplotlib is not installed (make bench installs it): no charts")
+        return
+    contenders = ["kb", "neo4j-graphql", "driver-floor"]
+    scenarios = sorted({r["scenario"] for r in rows})
+    for concurrency in sorted({r["concurrency"] for r in rows}):
+        figure, axis = plt.subplots(figsize=(10, 4.5))
+        width = 0.27
+        for k, contender in enumerate(contenders):
+            values = [
+                next(
+                    (
+                        r["throughput_rps"]
+                        for r in rows
+                        if (r["scenario"], r["concurrency"], r["contender"]) == (s, concurrency, contender)
+                    ),
+                    0,
+                )
+                for s in scenarios
+            ]
+            axis.bar([i + (k - 1) * width for i in range(len(scenarios))], values, width, label=contender)
+        axis.set_xticks(range(len(scenarios)), scenarios, rotation=15)
+        axis.set_ylabel("requests per second")
+        axis.set_title(f"Throughput at concurrency {concurrency}")
+        axis.legend()
+        figure.tight_layout()
+        figure.savefig(RESULTS / f"throughput-c{concurrency}.png", dpi=110)
+        plt.close(figure)
+
+
+if __name__ == "__main__":
+    main()
