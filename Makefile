@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever the dependency list or the pins change.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: serve test install lint typecheck unit neo4j-start neo4j-stop neo4j-status sdl bench-seed clean
+.PHONY: serve test install lint typecheck unit neo4j-start neo4j-stop neo4j-status sdl bench bench-seed clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ neo4j-status: install
 ## make sdl: rewrite schema/schema.graphql and schema/seed.schema.json from the code.
 sdl: install
 	$(BIN)/kb schema export
+
+## make bench: kb against the Neo4j GraphQL Library and the driver floor (see bench/README.md).
+bench: install
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,bench]'
+	cd bench/neo4j-graphql && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m bench.perf
 
 ## make bench-seed: kb seed throughput and memory at 100k and 1M claims, ingestReport latency (see bench/README.md).
 bench-seed: install
