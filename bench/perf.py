@@ -339,6 +339,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--duration", type=float, default=15.0, help="Seconds per measurement.")
     parser.add_argument("--scenarios", nargs="+", default=[s.name for s in SCENARIOS])
+    parser.add_argument("--contenders", nargs="+", default=["kb", "neo4j-graphql", "driver-floor"])
+    parser.add_argument("--name", default="latest", help="Results file stem: bench/results/<name>.json.")
     args = parser.parse_args()
 
     neo4j = bench_neo4j()
@@ -382,6 +384,17 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
 
     # 1. kb, as deployed.
+    if "kb" in args.contenders:
+        run_kb(args, env, pools, scenarios, run_id, per_request, measure)
+    if "neo4j-graphql" in args.contenders:
+        run_neo4j_graphql(args, env, pools, scenarios, run_id, per_request, measure)
+    if "driver-floor" in args.contenders:
+        run_floor(neo4j, pools, scenarios, run_id, per_request, floor_work, measure)
+    report(rows, args)
+
+
+def run_kb(args: Any, env: dict[str, str], pools: Pools, scenarios: list[Scenario], run_id: str, per_request: int,
+           measure: Any) -> None:  # fmt: skip
     port = free_port()
     kb_env = {**env, "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning"}
     command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port)]
@@ -407,7 +420,9 @@ def main() -> None:
     finally:
         kb.stop()
 
-    # 2. The Neo4j GraphQL Library.
+
+def run_neo4j_graphql(args: Any, env: dict[str, str], pools: Pools, scenarios: list[Scenario], run_id: str,
+                      per_request: int, measure: Any) -> None:  # fmt: skip
     port = free_port()
     ngql = Server("neo4j-graphql", ["node", "server.mjs"], {**env, "PORT": str(port)}, NGQL_DIR,
                   f"http://127.0.0.1:{port}/")  # fmt: skip
@@ -431,7 +446,10 @@ def main() -> None:
     finally:
         ngql.stop()
 
-    # 3. The floor: kb's own Cypher through the Python driver, in the load process.
+
+def run_floor(neo4j: LocalNeo4j, pools: Pools, scenarios: list[Scenario], run_id: str, per_request: int,
+              floor_work: dict[str, list[Any]], measure: Any) -> None:  # fmt: skip
+    """The floor: kb's own Cypher through the Python driver, in the load process."""
     connection = {"uri": neo4j.uri, "user": neo4j.user, "password": neo4j.password}
     for scenario in scenarios:
         if scenario.write:
@@ -444,12 +462,10 @@ def main() -> None:
             work = {"kind": "cypher", **connection, "requests": floor_work[scenario.name]}
         measure("driver-floor", None, scenario, work)
 
-    report(rows, args)
-
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(rows, indent=1) + "\n")
     (RESULTS / "perf-machine.json").write_text(
         json.dumps({"machine": machine(), "duration_s": args.duration}, indent=2) + "\n"
     )
@@ -476,9 +492,10 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         ],
         table_rows,
     )
-    (RESULTS / "perf.md").write_text(table + "\n")
+    (RESULTS / ("perf.md" if args.name == "latest" else f"{args.name}.md")).write_text(table + "\n")
     print(table)
-    charts(rows)
+    if args.name == "latest":
+        charts(rows)
 
 
 def charts(rows: list[dict[str, Any]]) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from service.api.ids import to_cursor
 from service.graph.driver import Record
@@ -47,3 +48,18 @@ class Connection(Generic[T]):
             ),
             edges=edges,
         )
+
+
+def wants_total(info: Any) -> bool:
+    """Whether the client selected ``totalCount`` on the connection being resolved (fragments included)."""
+    return any(_selects(field.selections, "totalCount") for field in info.selected_fields)
+
+
+def _selects(selections: list[Any], name: str) -> bool:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                return True
+        elif isinstance(selection, (FragmentSpread, InlineFragment)) and _selects(selection.selections, name):
+            return True
+    return False

@@ -108,15 +108,29 @@ class Loaders:
         return [found.get(key, []) for key in keys]
 
     async def _claim_pages(self, parent_ids: list[str], arguments: Any) -> dict[str, Page]:
-        anchor, where, order, first, after = arguments
+        anchor, where, order, first, after, with_total = arguments
         return await claims.claim_pages(
-            self.db, anchor, parent_ids, where=where, order=order, first=first, after=_unfreeze(after)
+            self.db,
+            anchor,
+            parent_ids,
+            where=where,
+            order=order,
+            first=first,
+            after=_unfreeze(after),
+            with_total=with_total,
         )
 
     async def _event_pages(self, parent_ids: list[str], arguments: Any) -> dict[str, Page]:
-        anchor, where, order, first, after = arguments
+        anchor, where, order, first, after, with_total = arguments
         return await events.event_pages(
-            self.db, anchor, parent_ids, where=where, order=order, first=first, after=_unfreeze(after)
+            self.db,
+            anchor,
+            parent_ids,
+            where=where,
+            order=order,
+            first=first,
+            after=_unfreeze(after),
+            with_total=with_total,
         )
 
     async def _relations(self, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:

@@ -11,7 +11,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types.execution import ExecutionContext
 
 from service.api.arguments import bounded, key_of, page_arguments, partial_date, required_key_of
-from service.api.connections import Connection
+from service.api.connections import Connection, wants_total
 from service.api.context import Info
 from service.api.errors import ErrorCodes
 from service.api.ids import from_global_id
@@ -143,7 +143,12 @@ class Query:
             anonymous=given.anonymous,
         )
         page = await actors.actor_page(
-            info.context.db, where=where, order=ActorOrder[sort.value], first=first, after=after_key
+            info.context.db,
+            where=where,
+            order=ActorOrder[sort.value],
+            first=first,
+            after=after_key,
+            with_total=wants_total(info),
         )
         return Connection[Actor].from_page(page, after_key, Actor.from_record)
 
@@ -185,7 +190,12 @@ class Query:
             until=partial_date(given.until, "until"),
         )
         page = await reports.report_page(
-            info.context.db, where=where, order=ReportOrder[sort.value], first=first, after=after_key
+            info.context.db,
+            where=where,
+            order=ReportOrder[sort.value],
+            first=first,
+            after=after_key,
+            with_total=wants_total(info),
         )
         return Connection[Report].from_page(page, after_key, Report.from_record)
 

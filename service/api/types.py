@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from service.api.arguments import bounded, page_arguments, partial_date
-from service.api.connections import Connection
+from service.api.connections import Connection, wants_total
 from service.api.context import Info
 from service.api.ids import to_global_id
 from service.api.loaders import freeze
@@ -91,7 +91,7 @@ async def claim_connection(
 ) -> Connection[Claim]:
     first, after_key = page_arguments(info, first, after)
     page = await info.context.loaders.claim_pages.load(
-        (parent_id, (anchor, where, sort.order(), first, freeze(after_key)))
+        (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info)))
     )
     return Connection[Claim].from_page(page, after_key, Claim.from_record)
 
@@ -101,7 +101,7 @@ async def event_connection(
 ) -> Connection[Event]:
     first, after_key = page_arguments(info, first, after)
     page = await info.context.loaders.event_pages.load(
-        (parent_id, (anchor, where, sort.order(), first, freeze(after_key)))
+        (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info)))
     )
     return Connection[Event].from_page(page, after_key, Event.from_record)
 

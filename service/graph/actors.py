@@ -86,19 +86,44 @@ RETURN actorId, collect({role: x.role, since: x.since, until: x.until, actor: ot
 """
 
 
-def _neighbors_query(depth: int) -> LiteralString:
-    # Variable-length bounds cannot be parameters in Cypher: one query per depth.
-    return f"""
-UNWIND $actorIds AS actorId
-MATCH (a:Actor {{id: actorId}})
-CALL (a) {{
-  MATCH path = (a)-[:RELATED_TO]-{{1,{depth}}}(b:Actor)
-  WHERE b <> a AND ($kinds IS NULL OR all(r IN relationships(path) WHERE r.kind IN $kinds))
-  WITH b, min(length(path)) AS distance
-  RETURN b, distance ORDER BY distance, b.name, b.id LIMIT $limit
-}}
-RETURN actorId, collect({{actor: b {{.*}}, distance: distance}}) AS neighbors
+# One level of a breadth-first walk: the actors one relation away from the
+# frontier that no earlier level reached, each once.
+_NEIGHBOR_LEVEL: LiteralString = """
+  CALL (seen, frontier) {
+    UNWIND frontier AS f
+    MATCH (f)-[r:RELATED_TO]-(b:Actor)
+    WHERE ($kinds IS NULL OR r.kind IN $kinds) AND NOT b IN seen
+    RETURN collect(DISTINCT b) AS next
+  }
+  WITH seen + next AS seen, next AS frontier, found + [x IN next | {b: x, distance: DISTANCE}] AS found
 """
+_DISTANCES: tuple[LiteralString, ...] = ("1", "2", "3", "4")
+
+
+def _neighbors_query(depth: int) -> LiteralString:
+    """Breadth first, level by level, each actor kept at its smallest distance.
+
+    The work grows with the actors reached, not with the paths between them (a
+    variable-length pattern enumerates every path, which explodes around
+    well-connected actors). Levels are unrolled: depth is at most 4.
+    """
+    levels: LiteralString = "".join(_NEIGHBOR_LEVEL.replace("DISTANCE", d) for d in _DISTANCES[:depth])
+    return (
+        """
+UNWIND $actorIds AS actorId
+MATCH (a:Actor {id: actorId})
+CALL (a) {
+  WITH [a] AS seen, [a] AS frontier, [] AS found
+"""
+        + levels
+        + """
+  UNWIND found AS hit
+  WITH hit.b AS b, hit.distance AS distance
+  RETURN b, distance ORDER BY distance, b.name, b.id LIMIT $limit
+}
+RETURN actorId, collect({actor: b {.*}, distance: distance}) AS neighbors
+"""
+    )
 
 
 NEIGHBORS_OF_ACTORS: dict[int, LiteralString] = {d: _neighbors_query(d) for d in range(1, MAX_NEIGHBOR_DEPTH + 1)}
@@ -117,10 +142,16 @@ async def actors_by_name(db: Database, name: str, limit: int = 10) -> list[Recor
 
 
 async def actor_page(
-    db: Database, *, where: ActorFilter, order: ActorOrder, first: int, after: list[str] | None
+    db: Database, *, where: ActorFilter, order: ActorOrder, first: int, after: list[str] | None, with_total: bool = True
 ) -> Page:
     return await fetch_root_page(
-        db, ACTOR_PAGES[order], first=first, after=after, direction=order.value[1], params=where.params()
+        db,
+        ACTOR_PAGES[order],
+        first=first,
+        after=after,
+        direction=order.value[1],
+        params=where.params(),
+        with_total=with_total,
     )
 
 

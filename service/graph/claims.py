@@ -84,6 +84,7 @@ async def claim_pages(
     order: ClaimOrder,
     first: int,
     after: list[str] | None,
+    with_total: bool = True,
 ) -> dict[str, Page]:
     """A page of claims for each parent (an actor, report or event; ``""`` for the root list)."""
     return await fetch_pages(
@@ -94,6 +95,7 @@ async def claim_pages(
         after=after,
         direction=order.value[1],
         params=where.params(),
+        with_total=with_total,
     )
 
 

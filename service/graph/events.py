@@ -91,6 +91,7 @@ async def event_pages(
     order: EventOrder,
     first: int,
     after: list[str] | None,
+    with_total: bool = True,
 ) -> dict[str, Page]:
     """A page of events per parent (an actor; ``""`` for the root list), in date order."""
     return await fetch_pages(
@@ -101,4 +102,5 @@ async def event_pages(
         after=after,
         direction=order.value[1],
         params=where.params(),
+        with_total=with_total,
     )

@@ -69,7 +69,7 @@ UNWIND $parentIds AS parentId
 {parent}
 CALL {scope} {{
   MATCH {pattern}
-  WHERE {filter}
+  WHERE $withTotal AND {filter}
   RETURN count(DISTINCT n) AS total
 }}
 CALL {scope} {{
@@ -95,8 +95,15 @@ async def fetch_pages(
     after: list[str] | None,
     direction: Direction,
     params: Mapping[str, Any],
+    with_total: bool = True,
 ) -> dict[str, Page]:
-    """Run a ``page_query`` for many parents at once; pages keyed by parent id."""
+    """Run a ``page_query`` for many parents at once; pages keyed by parent id.
+
+    Without ``with_total`` the count is not made (its match is cut off by the
+    parameter before it expands) and each page's total is 0: for clients that
+    did not ask for ``totalCount``, which would otherwise cost a pass over
+    every matching row.
+    """
     records = await db.read(
         query,
         {
@@ -105,6 +112,7 @@ async def fetch_pages(
             "after": after,
             "limit": first + 1,
             "nullKey": NULL_KEY[direction],
+            "withTotal": with_total,
         },
     )
     pages: dict[str, Page] = {}
@@ -122,7 +130,10 @@ async def fetch_root_page(
     after: list[str] | None,
     direction: Direction,
     params: Mapping[str, Any],
+    with_total: bool = True,
 ) -> Page:
     """Run a root ``page_query`` (one with no parent)."""
-    pages = await fetch_pages(db, query, [""], first=first, after=after, direction=direction, params=params)
+    pages = await fetch_pages(
+        db, query, [""], first=first, after=after, direction=direction, params=params, with_total=with_total
+    )
     return pages[""]

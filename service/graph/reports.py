@@ -84,10 +84,22 @@ REPORT_PAGES: dict[ReportOrder, LiteralString] = {
 
 
 async def report_page(
-    db: Database, *, where: ReportFilter, order: ReportOrder, first: int, after: list[str] | None
+    db: Database,
+    *,
+    where: ReportFilter,
+    order: ReportOrder,
+    first: int,
+    after: list[str] | None,
+    with_total: bool = True,
 ) -> Page:
     return await fetch_root_page(
-        db, REPORT_PAGES[order], first=first, after=after, direction=order.value[1], params=where.params()
+        db,
+        REPORT_PAGES[order],
+        first=first,
+        after=after,
+        direction=order.value[1],
+        params=where.params(),
+        with_total=with_total,
     )
 
 
