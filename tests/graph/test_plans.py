@@ -1,0 +1,46 @@
+"""The Cypher behind the headline query starts from indexes, never from a scan of a whole label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from neo4j import AsyncGraphDatabase
+from service.api.auth import Credentials
+from service.api.context import Context
+from service.api.graphiql import EXAMPLES
+from service.api.schema import schema
+from service.config import Settings
+from service.graph.driver import Database, statement_log
+
+SCANS = {"NodeByLabelScan", "AllNodesScan", "DirectedAllRelationshipsScan", "UndirectedAllRelationshipsScan"}
+
+
+def operators(plan: Any) -> set[str]:
+    found = {plan["operatorType"].split("@")[0]}
+    for child in plan.get("children", []):
+        found |= operators(child)
+    return found
+
+
+async def test_the_headline_query_scans_no_label(seeded: Database, neo4j_settings: Settings) -> None:
+    [headline, *others] = EXAMPLES
+    recorded: list[tuple[str, dict[str, Any]]] = []
+    token = statement_log.set(recorded)
+    try:
+        for example in [headline, *others[:3]]:
+            context = Context.create(seeded, neo4j_settings, credentials=Credentials.anonymous())
+            result = await schema.execute(example.query, variable_values=example.variables, context_value=context)
+            assert not result.errors
+    finally:
+        statement_log.reset(token)
+
+    auth = (neo4j_settings.neo4j_user, neo4j_settings.neo4j_password.get_secret_value())
+    async with AsyncGraphDatabase.driver(neo4j_settings.effective_neo4j_uri(), auth=auth) as driver:
+        scanning = []
+        for cypher, params in recorded:
+            explained = await driver.execute_query("EXPLAIN " + cypher, params)
+            if operators(explained.summary.plan) & SCANS:
+                scanning.append(cypher)
+
+    assert len(recorded) >= 10
+    assert scanning == []
