@@ -74,27 +74,49 @@ def raw_documents(path: Path) -> Iterator[tuple[str, Any]]:
                     yield f"{path}:document {index}", document
 
 
+@dataclass(frozen=True)
+class Checked:
+    """One document of a seed file checked against the models, or (``whole_file``) a file that could not be read."""
+
+    location: str
+    raw: Any = None
+    document: SeedDocument | None = None
+    problems: tuple[Problem, ...] = ()
+    whole_file: bool = False
+
+
+def check_files(paths: Sequence[Path]) -> Iterator[Checked]:
+    """Every document of the files, in order, each with the problems the models find in it."""
+    for path in seed_paths(paths):
+        if path.suffix not in SEED_SUFFIXES:
+            expected = f"not a seed file (expected {', '.join(SEED_SUFFIXES)})"
+            yield Checked(str(path), problems=(Problem(str(path), "", expected),), whole_file=True)
+            continue
+        try:
+            for location, raw in raw_documents(path):
+                yield _check(location, raw)
+        except (OSError, yaml.YAMLError, ValueError) as error:  # UnicodeDecodeError is a ValueError
+            yield Checked(str(path), problems=(Problem(str(path), "", f"cannot be read: {error}"),), whole_file=True)
+
+
+def _check(location: str, raw: Any) -> Checked:
+    if isinstance(raw, UnreadableLine):
+        return Checked(location, raw, problems=(Problem(location, "", str(raw)),))
+    try:
+        return Checked(location, raw, document=SeedDocument.model_validate(raw))
+    except ValidationError as error:
+        problems = tuple(Problem(location, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors())
+        return Checked(location, raw, problems=problems)
+
+
 def parse_seed_files(paths: Sequence[Path]) -> tuple[list[SeedDocument], list[Problem]]:
     """Every valid document of the files, and every problem with the others."""
     documents: list[SeedDocument] = []
     problems: list[Problem] = []
-    for path in seed_paths(paths):
-        if path.suffix not in SEED_SUFFIXES:
-            problems.append(Problem(str(path), "", f"not a seed file (expected {', '.join(SEED_SUFFIXES)})"))
-            continue
-        try:
-            for location, raw in raw_documents(path):
-                if isinstance(raw, UnreadableLine):
-                    problems.append(Problem(location, "", str(raw)))
-                    continue
-                try:
-                    documents.append(SeedDocument.model_validate(raw))
-                except ValidationError as error:
-                    problems.extend(
-                        Problem(location, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()
-                    )
-        except (OSError, yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as error:
-            problems.append(Problem(str(path), "", f"cannot be read: {error}"))
+    for checked in check_files(paths):
+        problems.extend(checked.problems)
+        if checked.document is not None:
+            documents.append(checked.document)
     return documents, problems
 
 

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from service.ingest.models import SeedDocument
 from service.ingest.references import Ids, defined_by, referenced_by
-from service.ingest.seed_files import SEED_SUFFIXES, Problem, UnreadableLine, raw_documents, seed_paths
+from service.ingest.seed_files import Problem, check_files
 
 KIND_NAMES = ("actors", "reports", "events", "claims")
 CHUNK = 5_000
@@ -45,9 +43,10 @@ class Validation:
 
 def iter_documents(paths: Sequence[Path]) -> Iterator[SeedDocument]:
     """The documents of already validated files, one at a time."""
-    for path in seed_paths(paths):
-        for _, raw in raw_documents(path):
-            yield SeedDocument.model_validate(raw)
+    for checked in check_files(paths):
+        if checked.document is None:
+            raise ValueError(f"{checked.location} changed since it was validated: {checked.problems[0]}")
+        yield checked.document
 
 
 async def validate_files(
@@ -62,30 +61,18 @@ async def validate_files(
         db = sqlite3.connect(Path(scratch) / "ids.sqlite")
         db.execute("CREATE TABLE defined (kind TEXT, id TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID")
         db.execute("CREATE TABLE referenced (kind TEXT, id TEXT, location TEXT)")
-        for path in seed_paths(paths):
-            if path.suffix not in SEED_SUFFIXES:
-                result.problem(Problem(str(path), "", f"not a seed file (expected {', '.join(SEED_SUFFIXES)})"), keep)
-                continue
-            try:
-                for location, raw in raw_documents(path):
-                    result.documents += 1
-                    if on_document is not None:
-                        on_document()
-                    if isinstance(raw, UnreadableLine):
-                        result.problem(Problem(location, "", str(raw)), keep)
-                        continue
-                    try:
-                        document = SeedDocument.model_validate(raw)
-                    except ValidationError as error:
-                        for e in error.errors():
-                            field_name = ".".join(str(p) for p in e["loc"])
-                            result.problem(Problem(location, field_name, e["msg"]), keep)
-                        # What it meant to define still counts, so its mistakes are not reported twice.
-                        _record_raw_definitions(db, raw)
-                        continue
-                    _record(db, document, location)
-            except (OSError, ValueError, UnicodeDecodeError) as error:
-                result.problem(Problem(str(path), "", f"cannot be read: {error}"), keep)
+        for checked in check_files(paths):
+            if not checked.whole_file:
+                result.documents += 1
+                if on_document is not None:
+                    on_document()
+            for problem in checked.problems:
+                result.problem(problem, keep)
+            if checked.document is not None:
+                _record(db, checked.document, checked.location)
+            else:
+                # What an invalid document meant to define still counts, so its mistakes are not reported twice.
+                _record_raw_definitions(db, checked.raw)
         await _check_dangling(db, stored, result, keep)
         db.close()
     return result
@@ -108,7 +95,8 @@ def _record_raw_definitions(db: sqlite3.Connection, raw: Any) -> None:
     entries = [("reports", report)] if isinstance(report, dict) else []
     for kind in ("actors", "events", "claims"):
         items = raw.get(kind)
-        entries.extend((kind, item) for item in items if isinstance(item, dict)) if isinstance(items, list) else None
+        if isinstance(items, list):
+            entries.extend((kind, item) for item in items if isinstance(item, dict))
     db.executemany(
         "INSERT OR IGNORE INTO defined VALUES (?, ?)",
         ((kind, item["id"]) for kind, item in entries if isinstance(item.get("id"), str)),

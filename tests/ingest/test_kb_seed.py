@@ -118,3 +118,17 @@ async def test_references_to_stored_ids_are_accepted(graph: Database, neo4j_sett
 
     assert (first.returncode, rest.returncode, whole.returncode) == (0, 0, 0), rest.stderr
     assert await graph.read(COUNTS, {}) == [split]
+
+
+async def test_a_file_that_is_not_yaml_is_a_problem_not_a_crash(
+    graph: Database, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text('report: {id: a, title: "x"\n  bad: [\n')
+
+    result = kb(neo4j_settings, "seed", path)
+
+    assert result.returncode == 1
+    assert f"{path}: cannot be read: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert await graph.read(COUNTS, {}) == [{"nodes": 0, "relationships": 0}]
