@@ -16,7 +16,7 @@ from service.errors import BadUserInput, NotFound
 from service.graph import writes
 from service.graph.driver import Record
 from service.ingest.models import ActorIn, Name, RelationIn, SeedDocument
-from service.ingest.references import Ids, existing
+from service.ingest.references import Ids, dangling_message, existing
 from service.ingest.writer import DanglingReferences, write_actor, write_document
 
 
@@ -37,9 +37,7 @@ class DeleteReportPayload:
 
 def _dangling(error: DanglingReferences) -> list[dict[str, str]]:
     return [
-        {"field": kind, "message": f"{kind[:-1]} '{key}' is referred to but defined nowhere"}
-        for kind, keys in error.missing.items()
-        for key in keys
+        {"field": kind, "message": dangling_message(kind, key)} for kind, keys in error.missing.items() for key in keys
     ]
 
 

@@ -10,7 +10,7 @@ driver failures into the service's own errors. Each call is one round trip;
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -77,19 +77,6 @@ class Database:
     async def write(self, cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
         """Run a write query in one transaction; all of it commits or none of it."""
         return await self._run(cypher, params, RoutingControl.WRITE)
-
-    async def write_transaction(
-        self, statements: Sequence[tuple[LiteralString, Mapping[str, Any]]]
-    ) -> list[list[Record]]:
-        """Run several write statements in one managed transaction; all commit or none do.
-
-        Returns the records of each statement, in order.
-        """
-
-        async def work(run: Run) -> list[list[Record]]:
-            return [await run(cypher, params) for cypher, params in statements]
-
-        return await self.write_unit(work)
 
     async def write_unit(self, work: Callable[[Run], Awaitable[T]], timeout_s: float | None = None) -> T:
         """Run ``work`` in one managed write transaction: all it writes commits, or none of it.

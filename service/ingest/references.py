@@ -80,24 +80,15 @@ async def existing(db: Database, wanted: Ids) -> Ids:
     return Ids(set(record["actors"]), set(record["reports"]), set(record["events"]), set(record["claims"]))
 
 
-def undefined(documents: Iterable[SeedDocument]) -> Ids:
-    """Everything the documents refer to that none of them defines."""
-    documents = list(documents)
-    wanted = Ids()
-    for document in documents:
-        wanted.add(referenced_by(document))
-    return wanted.minus(defined_by(documents))
+def dangling_message(kinds: str, key: str) -> str:
+    """What is said of an id of ``kinds`` (actors, reports, ...) that nothing defines."""
+    return f"{kinds[:-1]} '{key}' is referred to but defined nowhere"
 
 
 def dangling_messages(document: SeedDocument, known: Ids) -> list[tuple[str, str]]:
     """(field, message) for each id the document refers to that is not in ``known``."""
     missing = referenced_by(document).minus(known)
     messages: list[tuple[str, str]] = []
-    for kind, ids in (
-        ("actor", missing.actors),
-        ("report", missing.reports),
-        ("event", missing.events),
-        ("claim", missing.claims),
-    ):
-        messages.extend((f"{kind}s", f"{kind} '{i}' is referred to but defined nowhere") for i in sorted(ids))
+    for kinds in ("actors", "reports", "events", "claims"):
+        messages.extend((kinds, dangling_message(kinds, i)) for i in sorted(getattr(missing, kinds)))
     return messages

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from service.ingest.models import SeedDocument
-from service.ingest.references import Ids, defined_by, referenced_by
+from service.ingest.references import Ids, dangling_message, defined_by, referenced_by
 from service.ingest.seed_files import Problem, check_files
 
 KIND_NAMES = ("actors", "reports", "events", "claims")
@@ -118,5 +118,4 @@ async def _check_dangling(
         found = await stored(wanted)
         for kind, key, location in chunk:
             if key not in getattr(found, kind):
-                singular = kind[:-1]
-                result.problem(Problem(location, kind, f"{singular} '{key}' is referred to but defined nowhere"), keep)
+                result.problem(Problem(location, kind, dangling_message(kind, key)), keep)

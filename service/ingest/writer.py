@@ -462,11 +462,6 @@ async def write_batch(db: Database, batch: Batch, timeout_s: float | None = None
     raise AssertionError("unreachable")
 
 
-async def write_documents(db: Database, documents: Sequence[SeedDocument]) -> WriteSummary:
-    """Write many reports in one transaction: all of them are stored, or none."""
-    return await write_batch(db, batch_of(documents))
-
-
 async def write_document(db: Database, document: SeedDocument) -> WriteSummary:
     """Write one report and everything in it in a single transaction; refuse dangling references."""
     return await write_batch(db, batch_of([document]), strict=True)
