@@ -33,6 +33,7 @@ import httpx
 
 from bench.common import RESULTS, bench_neo4j, cypher, machine, markdown_table
 from service.api.auth import Role
+from service.api.graphiql import EXAMPLES
 from service.config import PROJECT_ROOT, Settings
 from service.graph.driver import Database, request_round_trips, statement_log
 from service.local_neo4j import LocalNeo4j
@@ -50,24 +51,7 @@ class Scenario:
     write: bool = False
 
 
-HEADLINE_KB = """query AnonymousClaimsAbout($name: String!) {
-  actor(name: $name) {
-    id
-    name
-    claims(anonymous: true, first: 20) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges {
-        node {
-          id
-          text
-          source { name anonymous descriptor }
-          reports { title url publishedAt publisher { name } cites { title publisher { name } } }
-        }
-      }
-    }
-  }
-}"""
+HEADLINE_KB = EXAMPLES[0].query  # DESIGN.md's headline query, as GraphiQL opens with it
 HEADLINE_NGQL = """query AnonymousClaimsAbout($name: String!) {
   actors(where: { name: { eq: $name } }) {
     id

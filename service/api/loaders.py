@@ -98,8 +98,8 @@ class Loaders:
         self.actor_affiliations: DataLoader[str, list[Record]] = DataLoader(
             _many(lambda ids: actors.affiliations_of_actors(db, ids))
         )
-        self.claim_pages: GroupedLoader[Any, Page] = GroupedLoader(self._claim_pages, EMPTY_PAGE)
-        self.event_pages: GroupedLoader[Any, Page] = GroupedLoader(self._event_pages, EMPTY_PAGE)
+        self.claim_pages: GroupedLoader[Any, Page] = GroupedLoader(self._pages(claims.claim_pages), EMPTY_PAGE)
+        self.event_pages: GroupedLoader[Any, Page] = GroupedLoader(self._pages(events.event_pages), EMPTY_PAGE)
         self.relations: GroupedLoader[Any, list[Record]] = GroupedLoader(self._relations, [])
         self.neighbors: GroupedLoader[Any, list[Record]] = GroupedLoader(self._neighbors, [])
 
@@ -107,31 +107,23 @@ class Loaders:
         found = await claims.provenance_of_claims(self.db, keys)
         return [found.get(key, []) for key in keys]
 
-    async def _claim_pages(self, parent_ids: list[str], arguments: Any) -> dict[str, Page]:
-        anchor, where, order, first, after, with_total = arguments
-        return await claims.claim_pages(
-            self.db,
-            anchor,
-            parent_ids,
-            where=where,
-            order=order,
-            first=first,
-            after=_unfreeze(after),
-            with_total=with_total,
-        )
+    def _pages(self, fetch: Callable[..., Awaitable[dict[str, Page]]]) -> Callable[..., Awaitable[dict[str, Page]]]:
+        """A grouped load of claim or event pages: one query for every parent asking the same page."""
 
-    async def _event_pages(self, parent_ids: list[str], arguments: Any) -> dict[str, Page]:
-        anchor, where, order, first, after, with_total = arguments
-        return await events.event_pages(
-            self.db,
-            anchor,
-            parent_ids,
-            where=where,
-            order=order,
-            first=first,
-            after=_unfreeze(after),
-            with_total=with_total,
-        )
+        async def load(parent_ids: list[str], arguments: Any) -> dict[str, Page]:
+            anchor, where, order, first, after, with_total = arguments
+            return await fetch(
+                self.db,
+                anchor,
+                parent_ids,
+                where=where,
+                order=order,
+                first=first,
+                after=_unfreeze(after),
+                with_total=with_total,
+            )
+
+        return load
 
     async def _relations(self, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
         kinds, as_of = arguments
