@@ -11,8 +11,8 @@
   4xx with a GraphQL-shaped body whose error has `extensions.code`.
 - Automatic persisted queries (Apollo's protocol: `extensions.persistedQuery.
   sha256Hash`), and an optional allow-list of registered operations.
-- Parsed documents are cached by their text; Strawberry's validation cache
-  keeps the validation of each.
+- Documents are parsed once per process (a cache shared with the schema's
+  own parsing); Strawberry's validation cache keeps the validation of each.
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from graphql import DocumentNode, FieldNode, GraphQLError, GraphQLSyntaxError, OperationType, parse, visit
-from graphql.language import Visitor
+from graphql import GraphQLError, GraphQLSyntaxError, OperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -37,7 +35,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from service.api.auth import Credentials
 from service.api.context import Context
 from service.api.errors import coded_error
-from service.api.limits import Limits, measure, operation_of
+from service.api.limits import Limits, measure, operation_of, parse_document
 from service.api.schema import schema
 
 log = logging.getLogger("service.api")
@@ -133,14 +131,6 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@lru_cache(maxsize=512)
-def parsed(query: str, max_tokens: int) -> DocumentNode | GraphQLSyntaxError:
-    try:
-        return parse(query, max_tokens=max_tokens)
-    except GraphQLSyntaxError as error:
-        return error
-
-
 def negotiate(accept: str | None) -> str | None:
     """The media type to answer in; None when the client accepts neither of ours."""
     if not accept:
@@ -197,7 +187,7 @@ class GraphQLEndpoint:
         query = self.state.persisted.resolve(graphql_request)
         context = Context.create(self.state.db, settings, request.headers.get("x-request-id"), credentials)
 
-        document = parsed(query, self.limits.tokens)
+        document = parse_document(query, self.limits.tokens)
         if isinstance(document, GraphQLSyntaxError):
             if "tokens" in document.message and "Parsing aborted" in document.message:
                 return self.request_error(
@@ -214,7 +204,7 @@ class GraphQLEndpoint:
             if exceeded is not None:
                 figure, value, limit = exceeded
                 return self.request_error(media, self._too_complex(figure, value, limit))
-            if not settings.introspection and _introspects(document):
+            if not settings.introspection and measures.introspection:
                 message = "introspection is turned off on this endpoint (KB_INTROSPECTION=false)"
                 return self.request_error(media, GraphQLError(message, extensions={"code": "FORBIDDEN"}))
 
@@ -309,22 +299,6 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def _allowed(method: str) -> tuple[StrawberryOperationType, ...]:
     query, mutation = StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION
     return (query,) if method == "GET" else (query, mutation)
-
-
-class _IntrospectionFinder(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
-
-    def enter_field(self, node: FieldNode, *_: Any) -> None:
-        if node.name.value in ("__schema", "__type"):
-            self.found = True
-
-
-def _introspects(document: DocumentNode) -> bool:
-    finder = _IntrospectionFinder()
-    visit(document, finder)
-    return finder.found
 
 
 def _body(result: ExecutionResult) -> dict[str, Any]:

@@ -11,6 +11,7 @@ cycle stops the walk (validation then refuses the query).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -20,6 +21,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -29,6 +31,7 @@ from graphql import (
     get_named_type,
     is_list_type,
     is_non_null_type,
+    parse,
 )
 
 from service.config import Settings
@@ -53,6 +56,7 @@ class Measures:
     depth: int
     aliases: int
     cost: int
+    introspection: bool = False  # whether it asks for __schema or __type
 
     def exceeded(self, limits: Limits) -> tuple[str, int, int] | None:
         """(figure, measured, limit) of the first limit exceeded, if any."""
@@ -61,6 +65,15 @@ class Measures:
             if value > limit:
                 return figure, value, limit
         return None
+
+
+@lru_cache(maxsize=512)
+def parse_document(query: str, max_tokens: int) -> DocumentNode | GraphQLSyntaxError:
+    """The document, or its syntax error; the parser stops at ``max_tokens``. Cached by text."""
+    try:
+        return parse(query, max_tokens=max_tokens)
+    except GraphQLSyntaxError as error:
+        return error
 
 
 def operation_of(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
@@ -82,7 +95,7 @@ def measure(
     }[operation.operation]
     walker = _Walker(fragments, variables)
     cost, depth = walker.selections(operation.selection_set, root, frozenset())
-    return Measures(depth=depth, aliases=walker.aliases, cost=cost)
+    return Measures(depth=depth, aliases=walker.aliases, cost=cost, introspection=walker.introspection)
 
 
 class _Walker:
@@ -90,6 +103,7 @@ class _Walker:
         self.fragments = fragments
         self.variables = variables
         self.aliases = 0
+        self.introspection = False
 
     def selections(self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset[str]) -> tuple[int, int]:
         """(cost, depth) of a selection set under ``parent`` (a GraphQL type, or None when unknown)."""
@@ -116,6 +130,8 @@ class _Walker:
     def field(self, node: FieldNode, parent: Any, seen: frozenset[str]) -> tuple[int, int]:
         if node.alias is not None:
             self.aliases += 1
+        if node.name.value in ("__schema", "__type"):
+            self.introspection = True
         if node.selection_set is None:
             return 1, 0
         definition = parent.fields.get(node.name.value) if isinstance(parent, GraphQLObjectType) else None

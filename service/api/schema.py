@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import Enum
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql import DocumentNode, GraphQLError
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.types.execution import ExecutionContext
 
 from service.api.arguments import bounded, key_of, page_arguments, partial_date, required_key_of
 from service.api.connections import Connection, wants_total
-from service.api.context import Info
+from service.api.context import Context, Info
 from service.api.errors import ErrorCodes
 from service.api.ids import from_global_id
+from service.api.limits import parse_document
 from service.api.mutations import Mutation
 from service.api.paths import Path, explain_path
 from service.api.types import (
@@ -270,6 +272,18 @@ class Query:
         return explain_path(record) if record else None
 
 
+class SharedParseCache(SchemaExtension):
+    """Parse through the cache the HTTP endpoint fills when it measures a query, so each is parsed once."""
+
+    def on_parse(self) -> Iterator[None]:
+        context, query = self.execution_context.context, self.execution_context.query
+        if query and isinstance(context, Context):
+            document = parse_document(query, context.settings.max_tokens)
+            if isinstance(document, DocumentNode):
+                self.execution_context.graphql_document = document
+        yield  # a syntax error is left to Strawberry's own parse, which reports it
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry would log every error; ErrorCodes logs the unexpected ones, in full, with the request id."""
@@ -280,5 +294,5 @@ schema = Schema(
     mutation=Mutation,
     types=[Actor, Claim, Report, Event],
     # Factories: each request gets its own extension objects; their LRU caches are shared at module level.
-    extensions=[ErrorCodes, lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)],
+    extensions=[ErrorCodes, SharedParseCache, lambda: ValidationCache(maxsize=512)],
 )
