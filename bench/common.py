@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from neo4j import GraphDatabase
 from service.config import PROJECT_ROOT
@@ -106,3 +111,42 @@ def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """Median and 99th percentile."""
+    if len(samples) < 2:
+        return samples[0], samples[0]
+    return statistics.median(samples), statistics.quantiles(samples, n=100, method="inclusive")[98]
+
+
+class Server:
+    """A server process under test, ready once it answers a GraphQL request at ``url``."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], cwd: Path, url: str) -> None:
+        self.name, self.url = name, url
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server; closed by stop()
+        self.process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.log.seek(0)
+                raise RuntimeError(f"{name} exited: {self.log.read().decode(errors='replace')}")
+            try:
+                httpx.post(url, json={"query": "{ __typename }"}, timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"{name} did not start in 120 s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bench.common import percentiles
 from neo4j import AsyncGraphDatabase, RoutingControl
 
 Send = Callable[[Any], Awaitable[bool]]
@@ -55,14 +55,14 @@ async def run(work: dict[str, Any], concurrency: int, duration: float) -> dict[s
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     await close()
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    p50, p99 = percentiles(latencies) if latencies else (None, None)
     return {
         "requests": len(latencies),
         "errors": errors,
         "seconds": elapsed,
         "throughput_rps": len(latencies) / elapsed,
-        "p50_ms": statistics.median(latencies) if latencies else None,
-        "p99_ms": cuts[98] if latencies else None,
+        "p50_ms": p50,
+        "p99_ms": p99,
     }
 
 

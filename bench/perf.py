@@ -19,7 +19,6 @@ import base64
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,9 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.common import RESULTS, bench_neo4j, cypher, machine, markdown_table
+from bench.common import RESULTS, Server, bench_neo4j, cypher, free_port, machine, markdown_table
 from service.api.auth import Role
 from service.api.graphiql import EXAMPLES
 from service.config import PROJECT_ROOT, Settings
@@ -190,12 +187,6 @@ def ngql_create(document: dict[str, Any]) -> dict[str, Any]:
 # -- contenders -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB."""
     total = 0
@@ -210,28 +201,6 @@ def tree_rss_mb(pid: int) -> float:
         except (OSError, StopIteration):
             continue
     return total / 1024
-
-
-class Server:
-    def __init__(self, name: str, command: list[str], env: dict[str, str], cwd: Path, url: str) -> None:
-        self.name, self.url = name, url
-        self.process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"{name} exited: {self.process.stderr.read().decode() if self.process.stderr else ''}"
-                )
-            try:
-                httpx.post(url, json={"query": "{ __typename }"}, timeout=2)
-                return
-            except httpx.TransportError:
-                time.sleep(0.3)
-        raise RuntimeError(f"{name} did not start in 120 s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 class PeakRss:

@@ -15,8 +15,6 @@ about existing actors, one at a time, timing each round trip.
 from __future__ import annotations
 
 import argparse
-import socket
-import statistics
 import subprocess
 import time
 from typing import Any
@@ -25,15 +23,19 @@ import httpx
 
 from bench.common import (
     KB,
+    Server,
     bench_neo4j,
     cypher,
     empty_database,
     environment,
+    free_port,
     generated_graph,
     markdown_table,
+    percentiles,
     timed,
     write_results,
 )
+from service.config import PROJECT_ROOT
 
 COUNTS = "RETURN COUNT { (n) } AS nodes, COUNT { ()-[]->() } AS relationships"
 TOKEN = "bench-writer-token-0123456789"
@@ -64,48 +66,21 @@ def ingest_input(number: int, actors: int) -> dict[str, Any]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return statistics.median(samples), cuts[98]
-
-
 def ingest_latency(env: dict[str, str], actors: int, count: int) -> dict[str, float]:
     port = free_port()
-    server = subprocess.Popen(
-        [str(KB), "serve"],
-        env={**env, "PORT": str(port), "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning"},
-        stdout=subprocess.DEVNULL,
-    )
+    server_env = {**env, "PORT": str(port), "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning"}
+    server = Server("kb serve", [str(KB), "serve"], server_env, PROJECT_ROOT, f"http://127.0.0.1:{port}/graphql")
     try:
-        url = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=url, timeout=30, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if client.get("/ready").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("kb serve did not become ready in 120 s")
-                time.sleep(0.2)
+        with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
 
             def post(number: int) -> float:
                 start = time.perf_counter()
-                response = client.post(
-                    "/graphql", json={"query": INGEST, "variables": {"input": ingest_input(number, actors)}}
-                )
+                body = {"query": INGEST, "variables": {"input": ingest_input(number, actors)}}
+                response = client.post(server.url, json=body)
                 elapsed = (time.perf_counter() - start) * 1000
-                body = response.json()
-                if response.status_code != 200 or body.get("errors"):
-                    raise RuntimeError(f"ingestReport failed: {response.status_code} {body}")
+                answer = response.json()
+                if response.status_code != 200 or answer.get("errors"):
+                    raise RuntimeError(f"ingestReport failed: {response.status_code} {answer}")
                 return elapsed
 
             for number in range(count, count + 20):  # warm-up, not counted
@@ -113,8 +88,7 @@ def ingest_latency(env: dict[str, str], actors: int, count: int) -> dict[str, fl
             new = [post(number) for number in range(count)]
             repeated = [post(number) for number in range(count)]  # the same reports again: nothing to write
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
     new_p50, new_p99 = percentiles(new)
     repeat_p50, repeat_p99 = percentiles(repeated)
     return {"p50_ms": new_p50, "p99_ms": new_p99, "repeat_p50_ms": repeat_p50, "repeat_p99_ms": repeat_p99}
