@@ -117,20 +117,28 @@ def _link(verb: LiteralString, start: LiteralString, rel: LiteralString, end: Li
 @dataclass(frozen=True)
 class LinkKind:
     owner: str  # whose own fact the link is: replaced when the owner changes
+    points_at: str | None  # the kind of node a row's second id names (None: the owner itself)
     statements: dict[Verb, LiteralString]
 
 
+def _plain(owner: str, start: LiteralString, rel: LiteralString, end: LiteralString) -> LinkKind:
+    """A link from the owner (``start``) to a node of label ``end``: [owner id, end id] or [.., .., properties]."""
+    points_at = next(kind for kind, label in LABELS.items() if label == end)
+    return LinkKind(owner, points_at, {verb: _link(verb, start, rel, end) for verb in ("CREATE", "MERGE")})
+
+
 LINKS: dict[str, LinkKind] = {
-    "affiliated": LinkKind("actors", {v: _link(v, "Actor", "AFFILIATED_WITH", "Actor") for v in ("CREATE", "MERGE")}),
-    "published": LinkKind("reports", {v: _link(v, "Report", "PUBLISHED_BY", "Actor") for v in ("CREATE", "MERGE")}),
-    "authored": LinkKind("reports", {v: _link(v, "Report", "AUTHORED_BY", "Actor") for v in ("CREATE", "MERGE")}),
-    "cites": LinkKind("reports", {v: _link(v, "Report", "CITES", "Report") for v in ("CREATE", "MERGE")}),
-    "source": LinkKind("claims", {v: _link(v, "Claim", "ATTRIBUTED_TO", "Actor") for v in ("CREATE", "MERGE")}),
-    "about": LinkKind("claims", {v: _link(v, "Claim", "ABOUT", "Actor") for v in ("CREATE", "MERGE")}),
-    "aboutEvents": LinkKind("claims", {v: _link(v, "Claim", "ABOUT", "Event") for v in ("CREATE", "MERGE")}),
+    "affiliated": _plain("actors", "Actor", "AFFILIATED_WITH", "Actor"),
+    "published": _plain("reports", "Report", "PUBLISHED_BY", "Actor"),
+    "authored": _plain("reports", "Report", "AUTHORED_BY", "Actor"),
+    "cites": _plain("reports", "Report", "CITES", "Report"),
+    "source": _plain("claims", "Claim", "ATTRIBUTED_TO", "Actor"),
+    "about": _plain("claims", "Claim", "ABOUT", "Actor"),
+    "aboutEvents": _plain("claims", "Claim", "ABOUT", "Event"),
     # [name key, actor id]: one Name node per lower-cased name, shared by the actors going by it.
     "names": LinkKind(
         "actors",
+        None,
         {
             "CREATE": "UNWIND $rows AS p MERGE (k:Name {key: p[0]}) WITH k, p "
             "MATCH (n:Actor {id: p[1]}) CREATE (k)-[:NAMES]->(n)",
@@ -141,6 +149,7 @@ LINKS: dict[str, LinkKind] = {
     # [event id, actor id, role]: an actor may take part in one event in several roles.
     "participants": LinkKind(
         "events",
+        "actors",
         {
             "CREATE": "UNWIND $rows AS p MATCH (e:Event {id: p[0]}) MATCH (a:Actor {id: p[1]}) "
             "CREATE (a)-[:PARTICIPATED_IN {role: p[2]}]->(e)",
@@ -201,19 +210,10 @@ class Batch:
     def referenced(self) -> dict[str, set[str]]:
         """Ids by kind that the rows point at, defined here or not."""
         ids: dict[str, set[str]] = {kind: set() for kind in NODE_KINDS}
-        ends = {
-            "affiliated": "actors",
-            "published": "actors",
-            "authored": "actors",
-            "cites": "reports",
-            "source": "actors",
-            "about": "actors",
-            "aboutEvents": "events",
-            "participants": "actors",
-        }
-        for kind, end in ends.items():
-            for rows in self.links[kind].values():
-                ids[end].update(row[1] for row in rows)
+        for name, link in LINKS.items():
+            if link.points_at is not None:
+                for rows in self.links[name].values():
+                    ids[link.points_at].update(row[1] for row in rows)
         for claim, report in self.carried:
             ids["claims"].add(claim)
             ids["reports"].add(report)
