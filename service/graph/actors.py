@@ -15,7 +15,7 @@ MAX_NEIGHBOR_DEPTH = 4
 ACTORS_BY_IDS: LiteralString = """
 UNWIND $ids AS id
 MATCH (a:Actor {id: id})
-RETURN a {.*} AS actor
+RETURN collect(a {.*}) AS rows
 """
 
 # Canonical-name matches first, then alias matches; ties broken by id so the
@@ -75,14 +75,16 @@ WHERE ($kinds IS NULL OR r.kind IN $kinds)
         AND (r.until IS NULL OR substring(r.until, 0, size($asOf)) > $asOf)))
 WITH actorId, r, other, startNode(r) = a AS outgoing
 ORDER BY coalesce(r.since, ''), r.id
-RETURN actorId, collect({relation: properties(r), outgoing: outgoing, other: other {.*}}) AS relations
+WITH actorId, collect({relation: properties(r), outgoing: outgoing, other: other {.*}}) AS relations
+RETURN collect({actorId: actorId, relations: relations}) AS rows
 """
 
 AFFILIATIONS_OF_ACTORS: LiteralString = """
 UNWIND $actorIds AS actorId
 MATCH (:Actor {id: actorId})-[x:AFFILIATED_WITH]->(other:Actor)
 WITH actorId, x, other ORDER BY coalesce(x.since, ''), other.name
-RETURN actorId, collect({role: x.role, since: x.since, until: x.until, actor: other {.*}}) AS affiliations
+WITH actorId, collect({role: x.role, since: x.since, until: x.until, actor: other {.*}}) AS affiliations
+RETURN collect({actorId: actorId, affiliations: affiliations}) AS rows
 """
 
 
@@ -121,7 +123,8 @@ CALL (a) {
   WITH hit.b AS b, hit.distance AS distance
   RETURN b, distance ORDER BY distance, b.name, b.id LIMIT $limit
 }
-RETURN actorId, collect({actor: b {.*}, distance: distance}) AS neighbors
+WITH actorId, collect({actor: b {.*}, distance: distance}) AS neighbors
+RETURN collect({actorId: actorId, neighbors: neighbors}) AS rows
 """
     )
 
@@ -131,8 +134,8 @@ NEIGHBORS_OF_ACTORS: dict[int, LiteralString] = {d: _neighbors_query(d) for d in
 
 async def actors_by_ids(db: Database, ids: Sequence[str]) -> dict[str, Record]:
     """The actors with these ids, keyed by id; unknown ids are absent."""
-    records = await db.read(ACTORS_BY_IDS, {"ids": list(ids)})
-    return {r["actor"]["id"]: r["actor"] for r in records}
+    rows = await db.read_rows(ACTORS_BY_IDS, {"ids": list(ids)})
+    return {r["id"]: r for r in rows}
 
 
 async def actors_by_name(db: Database, name: str, limit: int = 10) -> list[Record]:
@@ -159,7 +162,7 @@ async def relations_of_actors(
     db: Database, actor_ids: Sequence[str], *, kinds: Sequence[str] | None, as_of: str | None
 ) -> dict[str, list[Record]]:
     """Per actor: [{relation, outgoing, other}], oldest first."""
-    records = await db.read(
+    records = await db.read_rows(
         RELATIONS_OF_ACTORS,
         {"actorIds": list(actor_ids), "kinds": list(kinds) if kinds is not None else None, "asOf": as_of},
     )
@@ -167,7 +170,7 @@ async def relations_of_actors(
 
 
 async def affiliations_of_actors(db: Database, actor_ids: Sequence[str]) -> dict[str, list[Record]]:
-    records = await db.read(AFFILIATIONS_OF_ACTORS, {"actorIds": list(actor_ids)})
+    records = await db.read_rows(AFFILIATIONS_OF_ACTORS, {"actorIds": list(actor_ids)})
     return {r["actorId"]: r["affiliations"] for r in records}
 
 
@@ -175,7 +178,7 @@ async def neighbors_of_actors(
     db: Database, actor_ids: Sequence[str], *, depth: int, kinds: Sequence[str] | None, limit: int
 ) -> dict[str, list[Record]]:
     """Per actor: actors within ``depth`` relations, nearest first: [{actor, distance}]."""
-    records = await db.read(
+    records = await db.read_rows(
         NEIGHBORS_OF_ACTORS[depth],
         {"actorIds": list(actor_ids), "kinds": list(kinds) if kinds is not None else None, "limit": limit},
     )

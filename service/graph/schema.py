@@ -1,13 +1,29 @@
-"""Constraints and indexes from ``schema/*.cypher``, applied idempotently."""
+"""Constraints and indexes from ``schema/*.cypher``, applied idempotently, and data migrations."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import LiteralString
 
 from service.graph.driver import Database
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+
+# Derived properties a newer version keeps and an older one did not write, by
+# migration name. Each statement fills at most ``$batch`` nodes and returns how
+# many it filled; it is run until it fills none, then the name is recorded on a
+# (:Migration) node so later starts skip it. Running one twice is harmless.
+MIGRATIONS: dict[str, LiteralString] = {
+    "claim-source-anonymous": """
+MATCH (c:Claim)-[:ATTRIBUTED_TO]->(s:Actor)
+WHERE c.sourceAnonymous IS NULL
+WITH c, s LIMIT $batch
+SET c.sourceAnonymous = coalesce(s.anonymous, false)
+RETURN count(*) AS filled
+""",
+}
+MIGRATION_BATCH = 10_000
 
 
 def schema_statements(schema_dir: Path) -> list[str]:
@@ -30,4 +46,19 @@ async def apply_schema(db: Database, schema_dir: Path) -> int:
         # DDL from the repository's own files: no user input reaches it.
         await db.write(statement, {})
     await db.write("CALL db.awaitIndexes(300)", {})
+    await migrate(db)
     return len(statements)
+
+
+async def migrate(db: Database) -> list[str]:
+    """Run the migrations not recorded as done; the names of those run."""
+    done = {r["name"] for r in await db.read("MATCH (m:Migration) RETURN m.name AS name", {})}
+    ran = []
+    for name, statement in MIGRATIONS.items():
+        if name in done:
+            continue
+        while (await db.write(statement, {"batch": MIGRATION_BATCH}))[0]["filled"]:
+            pass
+        await db.write("MERGE (m:Migration {name: $name}) SET m.appliedAt = toString(datetime())", {"name": name})
+        ran.append(name)
+    return ran

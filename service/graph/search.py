@@ -11,9 +11,9 @@ from service.graph.driver import Database, Record
 SEARCH: LiteralString = """
 CALL db.index.fulltext.queryNodes('kb_search', $query, {limit: $limit * 2}) YIELD node, score
 WHERE NOT (node:Claim AND coalesce(node.retracted, false))
-RETURN [l IN labels(node) WHERE l IN ['Actor', 'Claim', 'Report']][0] AS type, node {.*} AS node, score
-ORDER BY score DESC, node.id
-LIMIT $limit
+WITH node, score ORDER BY score DESC, node.id LIMIT $limit
+RETURN collect({type: [l IN labels(node) WHERE l IN ['Actor', 'Claim', 'Report']][0], node: node {.*}, score: score})
+       AS rows
 """
 
 _LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
@@ -28,4 +28,4 @@ def lucene_terms(text: str) -> str:
 
 async def search(db: Database, text: str, limit: int) -> list[Record]:
     """Best matches first: [{type, node, score}]."""
-    return await db.read(SEARCH, {"query": lucene_terms(text), "limit": limit})
+    return await db.read_rows(SEARCH, {"query": lucene_terms(text), "limit": limit})

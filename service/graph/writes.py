@@ -21,7 +21,8 @@ RETURN a {.*} AS actor
 
 # Every relationship of the merged actor moves to the kept one, with its
 # properties; relations keep their ids (the old one is deleted first so the
-# uniqueness constraint holds). Names and aliases join the kept actor's.
+# uniqueness constraint holds). Names and aliases join the kept actor's; the
+# claims it now sources take its anonymity.
 MERGE_ACTORS: LiteralString = """
 MATCH (keep:Actor {id: $keep}), (gone:Actor {id: $merge})
 CALL (keep, gone) {
@@ -94,6 +95,13 @@ SET keep.aliases = coalesce(keep.aliases, []) + reduce(acc = [], x IN extra |
     keep.descriptor = coalesce(keep.descriptor, gone.descriptor)
 SET keep.aliasText = reduce(s = '', x IN keep.aliases | s + ' ' + x)
 DETACH DELETE gone
+WITH keep
+CALL (keep) {
+  MATCH (keep)<-[:ATTRIBUTED_TO]-(c:Claim)
+  WITH c, coalesce(keep.anonymous, false) AS anonymous
+  WHERE c.sourceAnonymous IS NULL OR c.sourceAnonymous <> anonymous
+  SET c.sourceAnonymous = anonymous
+}
 RETURN keep {.*} AS actor
 """
 

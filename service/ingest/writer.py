@@ -104,13 +104,23 @@ PLACEHOLDERS: dict[str, LiteralString] = {
 
 # -- links: rows are [start id, end id] or [start id, end id, properties] -------
 
+# Whether a claim's source is anonymous is kept on the claim (``sourceAnonymous``),
+# like its date: the headline question filters a popular actor's claims on it,
+# and a property of the claim is read in the same pass that counts and orders
+# them, where following each claim to its source cost twice as much. Set when
+# the source link is written (``a`` the claim, ``b`` its source) and again on
+# every claim of an actor whose own anonymity was written (SOURCE_ANONYMITY).
+SET_SOURCE_ANONYMOUS: LiteralString = " SET a.sourceAnonymous = coalesce(b.anonymous, false)"
+
 Verb = Literal["CREATE", "MERGE"]
 
 
-def _link(verb: LiteralString, start: LiteralString, rel: LiteralString, end: LiteralString) -> LiteralString:
+def _link(
+    verb: LiteralString, start: LiteralString, rel: LiteralString, end: LiteralString, then: LiteralString = ""
+) -> LiteralString:
     return (
         "UNWIND $rows AS p MATCH (a:" + start + " {id: p[0]}) MATCH (b:" + end + " {id: p[1]}) "
-        + verb + " (a)-[x:" + rel + "]->(b) SET x += coalesce(p[2], {})"
+        + verb + " (a)-[x:" + rel + "]->(b) SET x += coalesce(p[2], {})" + then
     )  # fmt: skip
 
 
@@ -132,7 +142,12 @@ LINKS: dict[str, LinkKind] = {
     "published": _plain("reports", "Report", "PUBLISHED_BY", "Actor"),
     "authored": _plain("reports", "Report", "AUTHORED_BY", "Actor"),
     "cites": _plain("reports", "Report", "CITES", "Report"),
-    "source": _plain("claims", "Claim", "ATTRIBUTED_TO", "Actor"),
+    # A claim keeps its source's anonymity (see SOURCE_ANONYMITY).
+    "source": LinkKind(
+        "claims",
+        "actors",
+        {verb: _link(verb, "Claim", "ATTRIBUTED_TO", "Actor", SET_SOURCE_ANONYMOUS) for verb in ("CREATE", "MERGE")},
+    ),
     "about": _plain("claims", "Claim", "ABOUT", "Actor"),
     "aboutEvents": _plain("claims", "Claim", "ABOUT", "Event"),
     # [name key, actor id]: one Name node per lower-cased name, shared by the actors going by it.
@@ -178,6 +193,15 @@ CALL (c) {
 }
 WITH c, first WHERE (c.firstReportedAt IS NULL) <> (first IS NULL) OR c.firstReportedAt <> first
 SET c.firstReportedAt = first
+"""
+
+# Claims of the actors whose anonymity was written in this batch, kept in step.
+SOURCE_ANONYMITY: LiteralString = """
+UNWIND $actorIds AS actorId
+MATCH (s:Actor {id: actorId})<-[:ATTRIBUTED_TO]-(c:Claim)
+WITH c, coalesce(s.anonymous, false) AS anonymous
+WHERE c.sourceAnonymous IS NULL OR c.sourceAnonymous <> anonymous
+SET c.sourceAnonymous = anonymous
 """
 
 # Relations are relationships with ids: a changed one is deleted and created again
@@ -350,6 +374,7 @@ def _steps() -> dict[LiteralString, LiteralString]:
     steps["reportedInCreate"] = REPORTED_IN["CREATE"]
     steps["reportedInMerge"] = REPORTED_IN["MERGE"]
     steps["dates"] = DATE_CLAIMS
+    steps["sourceAnonymity"] = SOURCE_ANONYMITY
     steps["relations"] = WRITE_RELATIONS
     return steps
 
@@ -418,6 +443,7 @@ async def _write(run: Run, batch: Batch, strict: bool) -> WriteSummary:
         params["reportedInCreate" if fresh else "reportedInMerge"].append([claim, report])
     params["claimIds"] = sorted({c for c, _ in written_links} - dated_here.keys())
     params["reportIds"] = sorted(key for key, state in states["reports"].items() if state in ("fill", "changed"))
+    params["actorIds"] = sorted(key for key, state in states["actors"].items() if state in ("fill", "changed"))
     params["relations"] = [row for key, row in batch.relations.items() if relation_states[key] != "same"]
     if any(params.values()):
         await run(WRITE, params)
