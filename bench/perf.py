@@ -28,7 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, Server, bench_neo4j, cypher, free_port, machine, markdown_table
+from bench.common import (
+    KB,
+    RESULTS,
+    Server,
+    bench_neo4j,
+    cypher,
+    empty_database,
+    free_port,
+    generated_graph,
+    machine,
+    markdown_table,
+)
 from service.api.auth import Role
 from service.api.graphiql import EXAMPLES
 from service.config import PROJECT_ROOT, Settings
@@ -286,11 +297,32 @@ async def kb_cypher(settings: Settings, query: str, variables: list[dict[str, An
 # -- the run ------------------------------------------------------------------------------------
 
 
+# The two graphs: claims in each (one actor per ten claims, one report per five).
+GRAPHS = {"small": 10_000, "large": 1_000_000}
+
+
+def ensure_graph(neo4j: LocalNeo4j, env: dict[str, str], name: str) -> None:
+    """Leave the named graph loaded in the bench Neo4j: kept when it is there, else loaded with `kb seed`.
+
+    A (:BenchGraph) node says which graph is loaded; reports the ingest scenario
+    added stay (a few thousand among 200,000 reports do not move the figures).
+    """
+    claims = GRAPHS[name]
+    if cypher(neo4j, "MATCH (g:BenchGraph {claims: $claims}) RETURN count(g) AS n", claims=claims)[0]["n"]:
+        return
+    print(f"loading the {name} graph ({claims:,} claims) ...", flush=True)
+    empty_database(neo4j)
+    subprocess.run([str(KB), "schema", "apply"], env=env, check=True, stdout=subprocess.DEVNULL)
+    graph = generated_graph(max(10, claims // 10), max(1, claims // 5))
+    subprocess.run([str(KB), "seed", str(graph)], env=env, check=True, stdout=subprocess.DEVNULL)
+    cypher(neo4j, "CREATE (:BenchGraph {claims: $claims})", claims=claims)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--graph", default="large", help="A label for the graph loaded in the bench Neo4j.")
+    parser.add_argument("--graphs", nargs="+", choices=list(GRAPHS), default=list(GRAPHS))
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--duration", type=float, default=15.0, help="Seconds per measurement.")
+    parser.add_argument("--duration", type=float, default=10.0, help="Seconds per measurement.")
     parser.add_argument("--scenarios", nargs="+", default=[s.name for s in SCENARIOS])
     parser.add_argument("--contenders", nargs="+", default=["kb", "neo4j-graphql", "driver-floor"])
     parser.add_argument("--name", default="latest", help="Results file stem: bench/results/<name>.json.")
@@ -298,8 +330,19 @@ def main() -> None:
 
     neo4j = bench_neo4j()
     neo4j.start()
-    settings = Settings(NEO4J_URI=neo4j.uri, NEO4J_USER=neo4j.user, NEO4J_PASSWORD=neo4j.password)
     env = {**os.environ, "NEO4J_URI": neo4j.uri, "NEO4J_USER": neo4j.user, "NEO4J_PASSWORD": neo4j.password}
+    loaded = {r["claims"] for r in cypher(neo4j, "MATCH (g:BenchGraph) RETURN g.claims AS claims")}
+    rows: list[dict[str, Any]] = []
+    # The graph already loaded first: loading the large one takes minutes.
+    for graph in sorted(args.graphs, key=lambda g: GRAPHS[g] not in loaded):
+        ensure_graph(neo4j, env, graph)
+        rows += run_graph(args, neo4j, env, graph)
+        report(rows, args)
+
+
+def run_graph(args: argparse.Namespace, neo4j: LocalNeo4j, env: dict[str, str], graph: str) -> list[dict[str, Any]]:
+    """Every contender on every scenario and concurrency, on the graph loaded."""
+    settings = Settings(NEO4J_URI=neo4j.uri, NEO4J_USER=neo4j.user, NEO4J_PASSWORD=neo4j.password)
     pools = Pools(neo4j, random.Random(7))
     scenarios = [s for s in SCENARIOS if s.name in args.scenarios]
     run_id = time.strftime("%Y%m%d%H%M%S")
@@ -323,7 +366,7 @@ def main() -> None:
             rows.append(
                 {
                     "scenario": scenario.name,
-                    "graph": args.graph,
+                    "graph": graph,
                     "concurrency": concurrency,
                     "contender": contender,
                     "throughput_rps": round(result["throughput_rps"], 1),
@@ -343,7 +386,7 @@ def main() -> None:
         run_neo4j_graphql(args, env, pools, scenarios, run_id, per_request, measure)
     if "driver-floor" in args.contenders:
         run_floor(neo4j, pools, scenarios, run_id, per_request, floor_work, measure)
-    report(rows, args)
+    return rows
 
 
 def run_kb(args: Any, env: dict[str, str], pools: Pools, scenarios: list[Scenario], run_id: str, per_request: int,
@@ -422,16 +465,19 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     (RESULTS / "perf-machine.json").write_text(
         json.dumps({"machine": machine(), "duration_s": args.duration}, indent=2) + "\n"
     )
-    by_key = {(r["scenario"], r["concurrency"], r["contender"]): r for r in rows}
+    by_key = {(r["graph"], r["scenario"], r["concurrency"], r["contender"]): r for r in rows}
     table_rows = []
-    for (scenario, concurrency, contender), r in sorted(by_key.items()):
-        ngql = by_key.get((scenario, concurrency, "neo4j-graphql"))
+    for (graph, scenario, concurrency, contender), r in sorted(
+        by_key.items(), key=lambda item: (GRAPHS[item[0][0]], item[0][1:])
+    ):
+        ngql = by_key.get((graph, scenario, concurrency, "neo4j-graphql"))
         ratio = f"{r['throughput_rps'] / ngql['throughput_rps']:.2f}" if ngql and ngql["throughput_rps"] else ""
         rss = r["rss_mb"] if r["rss_mb"] is not None else ""
         measured = [r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["errors"], rss, r["round_trips"]]
-        table_rows.append([scenario, concurrency, contender, *measured, ratio])
+        table_rows.append([graph, scenario, concurrency, contender, *measured, ratio])
     table = markdown_table(
         [
+            "graph",
             "scenario",
             "concurrency",
             "contender",
@@ -462,7 +508,7 @@ def charts(rows: list[dict[str, Any]]) -> None:
         return
     contenders = ["kb", "neo4j-graphql", "driver-floor"]
     scenarios = sorted({r["scenario"] for r in rows})
-    for concurrency in sorted({r["concurrency"] for r in rows}):
+    for graph, concurrency in sorted({(r["graph"], r["concurrency"]) for r in rows}):
         figure, axis = plt.subplots(figsize=(10, 4.5))
         width = 0.27
         for k, contender in enumerate(contenders):
@@ -471,7 +517,8 @@ def charts(rows: list[dict[str, Any]]) -> None:
                     (
                         r["throughput_rps"]
                         for r in rows
-                        if (r["scenario"], r["concurrency"], r["contender"]) == (s, concurrency, contender)
+                        if (r["graph"], r["scenario"], r["concurrency"], r["contender"])
+                        == (graph, s, concurrency, contender)
                     ),
                     0,
                 )
@@ -480,10 +527,10 @@ def charts(rows: list[dict[str, Any]]) -> None:
             axis.bar([i + (k - 1) * width for i in range(len(scenarios))], values, width, label=contender)
         axis.set_xticks(range(len(scenarios)), scenarios, rotation=15)
         axis.set_ylabel("requests per second")
-        axis.set_title(f"Throughput at concurrency {concurrency}")
+        axis.set_title(f"Throughput on the {graph} graph ({GRAPHS[graph]:,} claims) at concurrency {concurrency}")
         axis.legend()
         figure.tight_layout()
-        figure.savefig(RESULTS / f"throughput-c{concurrency}.png", dpi=110)
+        figure.savefig(RESULTS / f"throughput-{graph}-c{concurrency}.png", dpi=110)
         plt.close(figure)
 
 

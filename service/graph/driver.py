@@ -105,7 +105,7 @@ class Database:
         async def transaction(tx: AsyncManagedTransaction) -> T:
             async def run(cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
                 result = await tx.run(cypher, dict(params))
-                return [dict(record.items()) async for record in result]
+                return [dict(zip(record.keys(), record.values(), strict=True)) async for record in result]
 
             return await work(run)
 
@@ -126,7 +126,7 @@ class Database:
                 database_=self.name,
             )
         # Every query returns maps and lists, never nodes: the values need no conversion (data() walks them all).
-        return [dict(record.items()) for record in result.records]
+        return [dict(zip(record.keys(), record.values(), strict=True)) for record in result.records]
 
     def _count_round_trip(self) -> None:
         self.round_trips += 1
