@@ -33,10 +33,8 @@ async def test_a_source_defined_after_its_claims_gives_them_its_anonymity(graph:
 
 
 async def test_upsert_actor_changing_anonymity_moves_its_claims(graph: Database, execute: Execute) -> None:
-    await load(
-        graph,
-        document("r1", actors=[actor("x"), actor("spokesman", kind="person")], claims=[claim("c1", "spokesman", ["x"])]),
-    )
+    named = actor("spokesman", kind="person")
+    await load(graph, document("r1", actors=[actor("x"), named], claims=[claim("c1", "spokesman", ["x"])]))
     assert await anonymous_about_x(execute) == []
 
     result = await execute(
