@@ -1,4 +1,4 @@
-"""The ASGI application: Starlette with Strawberry at /graphql, plus /health and /ready."""
+"""The ASGI application: the GraphQL endpoint at /graphql, plus /health, /ready and /metrics."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from service.config import Settings, get_settings
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
+from service.observability import RequestContext, metrics, setup_tracing
 
 log = logging.getLogger("service")
 
@@ -71,16 +72,21 @@ def _wants_html(request: Request) -> bool:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     state = AppState(settings or get_settings())
+    if setup_tracing():
+        log.info("OpenTelemetry tracing on")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not state.graphiql.installed():
             log.warning("GraphiQL's files are missing (run `make install`); /graphql in a browser will say so")
         await state.ensure_schema()
+        log.info("started; Neo4j at %s", state.settings.effective_neo4j_uri())
         try:
             yield
         finally:
+            # uvicorn gets here on SIGTERM once the requests in flight have finished (or KB_SHUTDOWN_GRACE ran out).
             await state.db.close()
+            log.info("Neo4j driver closed; shutting down")
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -98,20 +104,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     graphql = GraphQLRoute(state)
     origins = [o.strip() for o in state.settings.cors_origins.split(",") if o.strip()]
-    middleware = [
-        Middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["authorization", "content-type", "x-request-id"],
-            max_age=600,
+    middleware = [Middleware(RequestContext)]
+    if origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
+                max_age=600,
+            )
         )
-    ]
     app = Starlette(
-        middleware=middleware if origins else [],
+        middleware=middleware,
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             Route("/graphiql/{name}", state.graphiql.asset, methods=["GET"]),
         ],

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -26,6 +27,7 @@ from service.ingest.models import seed_json_schema
 from service.ingest.references import existing
 from service.ingest.validation import Validation, iter_documents, validate_files
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
+from service.observability import log_config
 
 app = typer.Typer(
     help="Knowledge base of who said what about whom.", no_args_is_help=True, pretty_exceptions_show_locals=False
@@ -234,15 +236,21 @@ def serve(
     seed([seed_dir or settings.seeds_dir], dry_run=False, if_empty=True)
     out.print(f"serving http://{settings.host}:{settings.port}/graphql")
     sys.stdout.flush()
-    uvicorn.run(
-        "service.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
+    with tempfile.TemporaryDirectory(prefix="kb-metrics-") as metrics_dir:
+        if workers > 1:
+            # Each worker writes its figures here; /metrics in any worker sums them all.
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+            log_config=log_config(settings.log_level, settings.log_format),
+            proxy_headers=True,
+            timeout_graceful_shutdown=settings.shutdown_grace_s,
+        )
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,11 +28,17 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(default="neo4j", alias="NEO4J_DATABASE")
     neo4j_max_pool_size: int = Field(default=50, ge=1, alias="NEO4J_MAX_POOL_SIZE")
     neo4j_query_timeout_s: float = Field(default=10.0, gt=0, alias="NEO4J_QUERY_TIMEOUT")
+    # How long a managed transaction keeps retrying transient failures (deadlocks, a restarting
+    # server, a leader change) before the request gets DATABASE_UNAVAILABLE.
+    neo4j_retry_s: float = Field(default=5.0, ge=0, alias="NEO4J_RETRY_TIME")
 
     # HTTP server.
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=8000, ge=1, le=65535, alias="PORT")
     log_level: str = Field(default="info", alias="LOG_LEVEL")
+    log_format: Literal["json", "text"] = Field(default="json", alias="KB_LOG_FORMAT")
+    # On SIGTERM: stop accepting, let requests in flight finish for this long, then close the driver.
+    shutdown_grace_s: int = Field(default=30, ge=1, alias="KB_SHUTDOWN_GRACE")
 
     # Local Neo4j launcher (used only when NEO4J_URI is unset).
     local_neo4j_home: Path = Field(default=PROJECT_ROOT / ".kb" / "neo4j", alias="KB_NEO4J_HOME")

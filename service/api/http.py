@@ -37,6 +37,7 @@ from service.api.context import Context
 from service.api.errors import coded_error
 from service.api.limits import Limits, measure, operation_of, parse_document
 from service.api.schema import schema
+from service.observability import count_error
 
 log = logging.getLogger("service.api")
 
@@ -173,6 +174,7 @@ class GraphQLEndpoint:
                 raise RequestRefused(406, "NOT_ACCEPTABLE", f"answers are {GRAPHQL_RESPONSE} or {JSON}")
             response = await self.handle(request, media)
         except RequestRefused as refused:
+            count_error(refused.code)
             body = {"errors": [{"message": refused.message, "extensions": {"code": refused.code, **refused.details}}]}
             response = JSONResponse(body, status_code=refused.status, headers=refused.headers, media_type=media or JSON)
         await response(scope, receive, send)
@@ -222,7 +224,7 @@ class GraphQLEndpoint:
         return JSONResponse(_body(result), media_type=media)
 
     def request_error(self, media: str, *errors: GraphQLError) -> Response:
-        body = {"errors": [e.formatted for e in errors]}
+        body = {"errors": _counted([e.formatted for e in errors])}
         return JSONResponse(body, status_code=400 if media == GRAPHQL_RESPONSE else 200, media_type=media)
 
     def _too_complex(self, figure: str, value: int | None, limit: int, detail: str | None = None) -> GraphQLError:
@@ -304,7 +306,14 @@ def _allowed(method: str) -> tuple[StrawberryOperationType, ...]:
 def _body(result: ExecutionResult) -> dict[str, Any]:
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
-        body["errors"] = [e.formatted for e in result.errors]
+        body["errors"] = _counted([e.formatted for e in result.errors])
     if result.extensions:
         body["extensions"] = result.extensions
     return body
+
+
+def _counted(errors: list[Any]) -> list[Any]:
+    """The errors, each counted by its code in the metrics."""
+    for error in errors:
+        count_error(str((error.get("extensions") or {}).get("code", "INTERNAL")))
+    return errors

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString, TypeVar
 
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import DatabaseUnavailable as Neo4jDatabaseUnavailable
+from opentelemetry.trace import SpanKind
 
 from neo4j import (
     AsyncDriver,
@@ -28,6 +30,7 @@ from neo4j import (
 )
 from service.config import Settings
 from service.errors import DatabaseUnavailable, QueryTimeout
+from service.observability import NEO4J_IN_USE, NEO4J_POOL_SIZE, NEO4J_UNAVAILABLE, tracer
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +62,10 @@ class Database:
             auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
             max_connection_pool_size=settings.neo4j_max_pool_size,
             connection_acquisition_timeout=settings.neo4j_query_timeout_s,
+            max_transaction_retry_time=settings.neo4j_retry_s,
             notifications_min_severity="OFF",
         )
+        NEO4J_POOL_SIZE.set(settings.neo4j_max_pool_size)
         return cls(driver=driver, name=settings.neo4j_database, timeout_s=settings.neo4j_query_timeout_s)
 
     async def close(self) -> None:
@@ -109,7 +114,15 @@ class Database:
 
             return await work(run)
 
-        with _translated(timeout):
+        with (
+            tracer.start_as_current_span(
+                "neo4j write transaction",
+                kind=SpanKind.CLIENT,
+                attributes={"db.system": "neo4j", "db.namespace": self.name},
+            ),
+            _translated(timeout),
+            NEO4J_IN_USE.track_inprogress(),
+        ):
             async with self.driver.session(database=self.name) as session:
                 return await session.execute_write(transaction)
 
@@ -118,7 +131,15 @@ class Database:
         log_to = statement_log.get()
         if log_to is not None:
             log_to.append((cypher, dict(params)))
-        with _translated(self.timeout_s):
+        with (
+            tracer.start_as_current_span(
+                "neo4j read" if routing is RoutingControl.READ else "neo4j write",
+                kind=SpanKind.CLIENT,
+                attributes={"db.system": "neo4j", "db.namespace": self.name, "db.query.text": cypher},
+            ),
+            _translated(self.timeout_s),
+            NEO4J_IN_USE.track_inprogress(),
+        ):
             result = await self.driver.execute_query(
                 Query(cypher, timeout=self.timeout_s),
                 dict(params),
@@ -140,7 +161,10 @@ def _translated(timeout_s: float) -> Iterator[None]:
     """Driver failures as the service's own errors: unavailable, timed out; the rest unchanged."""
     try:
         yield
-    except (ServiceUnavailable, SessionExpired, OSError) as error:
+    except (ServiceUnavailable, SessionExpired, Neo4jDatabaseUnavailable, OSError) as error:
+        # Neo4jDatabaseUnavailable: the server is up but its database is stopping or starting, still so when
+        # the managed transaction's retries ran out.
+        NEO4J_UNAVAILABLE.inc()
         raise DatabaseUnavailable() from error
     except AuthError as error:
         log.error("Neo4j refused the service's credentials: %s", error)
