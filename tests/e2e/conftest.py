@@ -11,26 +11,35 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from neo4j import GraphDatabase
 from service.config import PROJECT_ROOT, Settings
 from tests.conftest import free_port
 
+ADMIN_TOKEN = "e2e-admin-token-0123456789"
+
 
 @pytest.fixture(scope="module")
-def server(neo4j_settings: Settings) -> Iterator[str]:
-    """`uvicorn service.app:create_app` against the session's Neo4j; yields its base URL."""
+def server(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`uvicorn service.app:create_app` against the session's Neo4j; yields its base URL.
+
+    It knows one token, ADMIN_TOKEN; its log goes to a file (a pipe nobody reads would fill and stall it).
+    """
     port = free_port()
+    log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
     env = {
         **os.environ,
         "NEO4J_URI": neo4j_settings.effective_neo4j_uri(),
         "NEO4J_USER": neo4j_settings.neo4j_user,
         "NEO4J_PASSWORD": neo4j_settings.neo4j_password.get_secret_value(),
         "NEO4J_DATABASE": neo4j_settings.neo4j_database,
+        "KB_TOKENS": f"{ADMIN_TOKEN}:admin",
     }
+    out = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=out,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -38,7 +47,7 @@ def server(neo4j_settings: Settings) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {process.stdout.read().decode() if process.stdout else ''}")
+                raise RuntimeError(f"uvicorn exited: {log.read_text()}")
             try:
                 if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
                     break
@@ -51,3 +60,12 @@ def server(neo4j_settings: Settings) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+        out.close()
+
+
+@pytest.fixture
+def empty_graph(neo4j_settings: Settings) -> None:
+    """The session's graph emptied (`kb serve` then loads the seed into it, as on a first start)."""
+    auth = (neo4j_settings.neo4j_user, neo4j_settings.neo4j_password.get_secret_value())
+    with GraphDatabase.driver(neo4j_settings.effective_neo4j_uri(), auth=auth) as driver:
+        driver.execute_query("MATCH (n) DETACH DELETE n")

@@ -1,0 +1,54 @@
+"""`kb serve` in a process of its own, as an operator runs it, with its log kept in a file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from service.config import PROJECT_ROOT, Settings
+from tests.conftest import free_port
+
+KB = Path(sys.executable).parent / "kb"
+
+
+class KbServe:
+    def __init__(self, settings: Settings, log: Path, *args: str, **env: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        environment = {
+            **os.environ,
+            "NEO4J_URI": settings.effective_neo4j_uri(),
+            "NEO4J_USER": settings.neo4j_user,
+            "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+            "NEO4J_DATABASE": settings.neo4j_database,
+            "PORT": str(self.port),
+            **env,
+        }
+        environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        with log.open("wb") as out:
+            self.process = subprocess.Popen([str(KB), "serve", *args], cwd=PROJECT_ROOT, env=environment,
+                                            stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+
+    def wait_ready(self, timeout_s: float = 60) -> KbServe:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"kb serve exited: {self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.base}/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"kb serve was not ready within {timeout_s}s: {self.log.read_text()}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.process.wait(timeout=60)
