@@ -6,10 +6,12 @@ import asyncio
 from typing import Any
 
 import pytest
+from neo4j.exceptions import TransientError
 
 from service.api.auth import Role
 from service.api.ids import to_global_id
-from service.graph.driver import Database
+from service.graph.driver import Database, Run
+from service.ingest import writer
 from tests.conftest import Execute
 from tests.graphs import actor, claim, document, load
 
@@ -292,3 +294,42 @@ async def test_concurrent_overlapping_ingests_create_no_duplicates(graph: Databa
     assert duplicates == {"duplicated": 0}
     # 4 names, 1 participation, 1 relation shared; per report 1 publisher and 5 x 4 claim links.
     assert await counts(graph) == {"actors": 3, "reports": 10, "claims": 50, "events": 1, "relationships": 216}
+
+
+async def test_a_transient_failure_after_the_writes_is_retried_whole_and_stores_everything_once(
+    graph: Database, execute: Execute, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first attempt runs every statement of the ingest in its transaction, then fails as Neo4j does on a
+    # deadlock (a TransientError); the driver rolls it back and runs the whole transaction function again.
+    attempts = 0
+    write = writer._write
+
+    async def fails_once(run: Run, batch: writer.Batch, strict: bool) -> writer.WriteSummary:
+        nonlocal attempts
+        attempts += 1
+        summary = await write(run, batch, strict)
+        if attempts == 1:
+            raise TransientError("deadlock detected (injected after the writes ran)")
+        return summary
+
+    monkeypatch.setattr(writer, "_write", fails_once)
+    result = await execute(INGEST, Role.WRITER, input=report_input("r1"))
+
+    assert result["errors"] == []
+    assert attempts == 2
+    assert result["data"]["ingestReport"]["created"] > 0  # the retry planned against the rolled-back graph
+    assert await counts(graph) == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 27}
+
+
+async def test_an_ingest_failing_halfway_leaves_nothing(
+    graph: Database, execute: Execute, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Neo4j refuses the last statement, after the first ones ran in the same transaction.
+    monkeypatch.setattr(writer, "WRITE", writer.WRITE + "\nRETURN 1 / 0 AS boom")
+    before = await counts(graph)
+
+    result = await execute(INGEST, Role.WRITER, input=report_input("r1"))
+
+    assert result["data"] is None
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["INTERNAL"]
+    assert await counts(graph) == before
