@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, TypeVar
 
 import typer
@@ -236,6 +238,9 @@ def serve(
     seed([seed_dir or settings.seeds_dir], dry_run=False, if_empty=True)
     out.print(f"serving http://{settings.host}:{settings.port}/graphql")
     sys.stdout.flush()
+    # After its graceful shutdown uvicorn raises the signal that stopped it again. Let SIGTERM then unwind
+    # (as SystemExit, status 143) rather than kill the process, so the metrics directory below is removed.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     with tempfile.TemporaryDirectory(prefix="kb-metrics-") as metrics_dir:
         if workers > 1:
             # Each worker writes its figures here; /metrics in any worker sums them all.
@@ -251,6 +256,10 @@ def serve(
             proxy_headers=True,
             timeout_graceful_shutdown=settings.shutdown_grace_s,
         )
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ class KbServe:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
+        self.tmp = log.parent / "tmp"  # the server's temporary files, to check it leaves none
+        self.tmp.mkdir(exist_ok=True)
         environment = {
             **os.environ,
             "NEO4J_URI": settings.effective_neo4j_uri(),
@@ -28,6 +30,7 @@ class KbServe:
             "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
             "NEO4J_DATABASE": settings.neo4j_database,
             "PORT": str(self.port),
+            "TMPDIR": str(self.tmp),
             **env,
         }
         environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
