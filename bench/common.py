@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from neo4j import GraphDatabase
+from neo4j import Driver, GraphDatabase
 from service.config import PROJECT_ROOT
 from service.local_neo4j import LocalNeo4j
 
@@ -47,13 +47,18 @@ def environment(neo4j: LocalNeo4j, **extra: str) -> dict[str, str]:
 def empty_database(neo4j: LocalNeo4j) -> None:
     """Delete everything in transactions of 20,000: relationships first, so that no one transaction
     holds all of a popular actor's (a million-claim graph fits in no single transaction)."""
-    with GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password)) as driver, driver.session() as session:
+    with _driver(neo4j) as driver, driver.session() as session:
         session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS").consume()
         session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS").consume()
 
 
+def _driver(neo4j: LocalNeo4j) -> Driver:
+    # No notifications: asking an empty database for its marker label would log a warning per query.
+    return GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password), notifications_min_severity="OFF")
+
+
 def cypher(neo4j: LocalNeo4j, query: str, **params: Any) -> list[dict[str, Any]]:
-    with GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password)) as driver:
+    with _driver(neo4j) as driver:
         records, _, _ = driver.execute_query(query, params)
         return [r.data() for r in records]
 

@@ -137,7 +137,15 @@ class Pools:
         ]
         reports = cypher(neo4j, "MATCH (r:Report) WHERE r.id STARTS WITH 'report-' RETURN count(r) AS n")[0]["n"]
         self.claims = [f"claim-{rng.randrange(reports)}-{rng.randrange(5)}" for _ in range(200)]
-        self.actors = int(cypher(neo4j, "MATCH (a:Actor) WHERE a.id STARTS WITH 'actor-' RETURN count(a) AS n")[0]["n"])
+        # kb generate defines an actor only when a report uses it: the ids have gaps, so list those stored.
+        self.actors = [
+            r["id"]
+            for r in cypher(
+                neo4j,
+                """MATCH (a:Actor) WHERE a.id STARTS WITH 'actor-'
+                   RETURN a.id AS id ORDER BY toInteger(substring(a.id, 6)) LIMIT 20000""",
+            )
+        ]
         self.words = [f"report {rng.randrange(reports)}" for _ in range(200)]
 
     def variables(self, scenario: str, i: int, kb: bool = True) -> dict[str, Any]:
@@ -159,8 +167,8 @@ class Pools:
                 {
                     "id": f"{report}-c{k}",
                     "text": f"Perf claim {k} of report {i}",
-                    "source": f"actor-{(i * 7 + k) % self.actors}",
-                    "about": [f"actor-{(i + k) % 50}"],
+                    "source": self.actors[(i * 7 + k) % len(self.actors)],
+                    "about": [self.actors[(i + k) % 50]],
                 }
                 for k in range(5)
             ],
