@@ -324,6 +324,9 @@ def ensure_graph(neo4j: LocalNeo4j, env: dict[str, str], name: str) -> None:
     graph = generated_graph(max(10, claims // 10), max(1, claims // 5))
     subprocess.run([str(KB), "seed", str(graph)], env=env, check=True, stdout=subprocess.DEVNULL)
     cypher(neo4j, "CREATE (:BenchGraph {claims: $claims})", claims=claims)
+    # Indexes online and the load flushed to disk, so no contender pays for the load's aftermath.
+    cypher(neo4j, "CALL db.awaitIndexes(600)")
+    cypher(neo4j, "CALL db.checkpoint()")
 
 
 def main() -> None:
@@ -366,105 +369,108 @@ def run_graph(args: argparse.Namespace, neo4j: LocalNeo4j, env: dict[str, str], 
         trips[scenario.name], floor_work[scenario.name] = asyncio.run(kb_cypher(settings, scenario.kb, variables))
 
     rows: list[dict[str, Any]] = []
+    servers: dict[str, Server] = {}
+    try:
+        # Both servers stay up for the whole run, so each cell is measured for every contender in turn
+        # (the order rotating from cell to cell): a drift in the machine falls on all of them alike.
+        if "kb" in args.contenders:
+            servers["kb"] = start_kb(env)
+        if "neo4j-graphql" in args.contenders:
+            servers["neo4j-graphql"] = start_neo4j_graphql(env)
+        connection = {"uri": neo4j.uri, "user": neo4j.user, "password": neo4j.password}
+        cell = 0
+        for scenario in scenarios:
 
-    def measure(contender: str, server_pid: int | None, scenario: Scenario, work: dict[str, Any]) -> None:
-        for concurrency in args.concurrency:
-            with PeakRss(server_pid) as rss:
-                result = load(work, concurrency, args.duration)
-            rows.append(
-                {
-                    "scenario": scenario.name,
-                    "graph": graph,
-                    "concurrency": concurrency,
-                    "contender": contender,
-                    "throughput_rps": round(result["throughput_rps"], 1),
-                    "p50_ms": round(result["p50_ms"], 2),
-                    "p99_ms": round(result["p99_ms"], 2),
-                    "errors": result["errors"],
-                    "rss_mb": round(rss.peak, 1) if server_pid is not None else None,
-                    "round_trips": trips[scenario.name] if contender != "neo4j-graphql" else 1,
+            def works_for(tag: str, scenario: Scenario = scenario) -> dict[str, dict[str, Any]]:
+                return {
+                    contender: work_for(contender, scenario, pools, tag, per_request, servers, connection, floor_work)
+                    for contender in args.contenders
                 }
-            )
-            print(json.dumps(rows[-1]), flush=True)
 
-    # 1. kb, as deployed.
-    if "kb" in args.contenders:
-        run_kb(args, env, pools, scenarios, run_id, per_request, measure)
-    if "neo4j-graphql" in args.contenders:
-        run_neo4j_graphql(args, env, pools, scenarios, run_id, per_request, measure)
-    if "driver-floor" in args.contenders:
-        run_floor(neo4j, pools, scenarios, run_id, per_request, floor_work, measure)
+            for contender, work in works_for(f"{run_id}-warm").items():
+                if contender in servers:  # warm-up
+                    load({**work, "requests": work["requests"][:20]}, 4, 3)
+            works = works_for(run_id)
+            for concurrency in args.concurrency:
+                if scenario.write:  # new reports in every cell: the same ones again would be no write at all
+                    works = works_for(f"{run_id}-c{concurrency}")
+                order = list(works)
+                order = order[cell % len(order) :] + order[: cell % len(order)]
+                cell += 1
+                for contender in order:
+                    server = servers.get(contender)
+                    with PeakRss(server.process.pid if server else None) as rss:
+                        result = load(works[contender], concurrency, args.duration)
+                    rows.append(
+                        {
+                            "scenario": scenario.name,
+                            "graph": graph,
+                            "concurrency": concurrency,
+                            "contender": contender,
+                            "throughput_rps": round(result["throughput_rps"], 1),
+                            "p50_ms": round(result["p50_ms"], 2),
+                            "p99_ms": round(result["p99_ms"], 2),
+                            "errors": result["errors"],
+                            "rss_mb": round(rss.peak, 1) if server else None,
+                            "round_trips": trips[scenario.name] if contender != "neo4j-graphql" else 1,
+                        }
+                    )
+                    print(json.dumps(rows[-1]), flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
     return rows
 
 
-def run_kb(args: Any, env: dict[str, str], pools: Pools, scenarios: list[Scenario], run_id: str, per_request: int,
-           measure: Any) -> None:  # fmt: skip
+def start_kb(env: dict[str, str]) -> Server:
+    """kb as deployed: uvicorn with the workers the README recommends for 2 cores."""
     port = free_port()
     kb_env = {**env, "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning"}
     command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port)]
-    kb = Server("kb", [*command, "--workers", str(KB_WORKERS), "--log-level", "warning"], kb_env, PROJECT_ROOT,
-                f"http://127.0.0.1:{port}/graphql")  # fmt: skip
-    try:
-        for scenario in scenarios:
-            headers = {"authorization": f"Bearer {TOKEN}"} if scenario.write else {}
-            requests = [
-                {
-                    "body": {
-                        "query": scenario.kb,
-                        "variables": {"input": pools.document(f"kb-{run_id}", i)}
-                        if scenario.write
-                        else pools.variables(scenario.name, i),
-                    },
-                    "headers": headers,
-                }
-                for i in range(per_request if scenario.write else 200)
-            ]
-            load({"kind": "http", "url": kb.url, "requests": requests[-20:]}, 4, 3)  # warm-up
-            measure("kb", kb.process.pid, scenario, {"kind": "http", "url": kb.url, "requests": requests})
-    finally:
-        kb.stop()
+    return Server("kb", [*command, "--workers", str(KB_WORKERS), "--log-level", "warning"], kb_env, PROJECT_ROOT,
+                  f"http://127.0.0.1:{port}/graphql")  # fmt: skip
 
 
-def run_neo4j_graphql(args: Any, env: dict[str, str], pools: Pools, scenarios: list[Scenario], run_id: str,
-                      per_request: int, measure: Any) -> None:  # fmt: skip
+def start_neo4j_graphql(env: dict[str, str]) -> Server:
     port = free_port()
-    ngql = Server("neo4j-graphql", ["node", "server.mjs"], {**env, "PORT": str(port)}, NGQL_DIR,
+    return Server("neo4j-graphql", ["node", "server.mjs"], {**env, "PORT": str(port)}, NGQL_DIR,
                   f"http://127.0.0.1:{port}/")  # fmt: skip
-    try:
-        for scenario in scenarios:
-            requests = [
-                {
-                    "body": {
-                        "query": scenario.neo4j_graphql,
-                        "variables": {"input": [ngql_create(pools.document(f"ngql-{run_id}", i))]}
-                        if scenario.write
-                        else pools.variables(scenario.name, i, kb=False),
-                    }
-                }
-                for i in range(per_request if scenario.write else 200)
-            ]
-            load({"kind": "http", "url": ngql.url, "requests": requests[-20:]}, 4, 3)
-            measure(
-                "neo4j-graphql", ngql.process.pid, scenario, {"kind": "http", "url": ngql.url, "requests": requests}
-            )
-    finally:
-        ngql.stop()
 
 
-def run_floor(neo4j: LocalNeo4j, pools: Pools, scenarios: list[Scenario], run_id: str, per_request: int,
-              floor_work: dict[str, list[Any]], measure: Any) -> None:  # fmt: skip
-    """The floor: kb's own Cypher through the Python driver, in the load process."""
-    connection = {"uri": neo4j.uri, "user": neo4j.user, "password": neo4j.password}
-    for scenario in scenarios:
+def work_for(contender: str, scenario: Scenario, pools: Pools, tag: str, per_request: int,
+             servers: dict[str, Server], connection: dict[str, str],
+             floor_work: dict[str, list[Any]]) -> dict[str, Any]:  # fmt: skip
+    """What the load process sends for one contender and scenario; ``tag`` goes into written reports' ids."""
+    count = per_request if scenario.write else 200
+    if contender == "driver-floor":
+        # kb's own Cypher through the Python driver, in the load process.
         if scenario.write:
-            work = {
-                "kind": "ingest",
-                **connection,
-                "requests": [pools.document(f"floor-{run_id}", i) for i in range(per_request)],
+            documents = [pools.document(f"floor-{tag}", i) for i in range(per_request)]
+            return {"kind": "ingest", **connection, "requests": documents}
+        return {"kind": "cypher", **connection, "requests": floor_work[scenario.name]}
+    url = servers[contender].url
+    if contender == "kb":
+        headers = {"authorization": f"Bearer {TOKEN}"} if scenario.write else {}
+        bodies = [
+            {
+                "query": scenario.kb,
+                "variables": {"input": pools.document(f"kb-{tag}", i)}
+                if scenario.write
+                else pools.variables(scenario.name, i),
             }
-        else:
-            work = {"kind": "cypher", **connection, "requests": floor_work[scenario.name]}
-        measure("driver-floor", None, scenario, work)
+            for i in range(count)
+        ]
+        return {"kind": "http", "url": url, "requests": [{"body": b, "headers": headers} for b in bodies]}
+    bodies = [
+        {
+            "query": scenario.neo4j_graphql,
+            "variables": {"input": [ngql_create(pools.document(f"ngql-{tag}", i))]}
+            if scenario.write
+            else pools.variables(scenario.name, i, kb=False),
+        }
+        for i in range(count)
+    ]
+    return {"kind": "http", "url": url, "requests": [{"body": b} for b in bodies]}
 
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
