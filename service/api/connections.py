@@ -55,6 +55,32 @@ def wants_total(info: Any) -> bool:
     return any(_selects(field.selections, "totalCount") for field in info.selected_fields)
 
 
+def selected(info: Any, *path: str) -> list[Any] | None:
+    """What the query selects at ``path`` below the field being resolved; None if nothing is."""
+    return below([s for field in info.selected_fields for s in field.selections], *path)
+
+
+def below(selections: list[Any] | None, *path: str) -> list[Any] | None:
+    """What the query selects under the fields at ``path`` (fragments followed, aliases merged); None if none."""
+    for name in path:
+        if selections is None:
+            return None
+        fields = _fields_named(selections, name)
+        selections = [s for field in fields for s in field.selections] if fields else None
+    return selections
+
+
+def _fields_named(selections: list[Any], name: str) -> list[SelectedField]:
+    found: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                found.append(selection)
+        elif isinstance(selection, (FragmentSpread, InlineFragment)):
+            found += _fields_named(selection.selections, name)
+    return found
+
+
 def _selects(selections: list[Any], name: str) -> bool:
     for selection in selections:
         if isinstance(selection, SelectedField):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
+from collections.abc import Awaitable, Sequence
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 
 from service.api.arguments import bounded, page_arguments, partial_date
-from service.api.connections import Connection, wants_total
+from service.api.connections import Connection, below, selected, wants_total
 from service.api.context import Info
 from service.api.ids import to_global_id
 from service.api.loaders import freeze
@@ -93,7 +96,9 @@ async def claim_connection(
     page = await info.context.loaders.claim_pages.load(
         (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info)))
     )
-    return Connection[Claim].from_page(page, after_key, Claim.from_record)
+    connection = Connection[Claim].from_page(page, after_key, Claim.from_record)
+    await prefetch_claims(info, [edge.node for edge in connection.edges], selected(info, "edges", "node"))
+    return connection
 
 
 async def event_connection(
@@ -294,6 +299,8 @@ class Report(Node):
     url: str | None = strawberry.field(description="Where the report is published, if known.")
     published_at: dt.datetime | None = strawberry.field(description="When it was published, if known.")
     kind: ReportKind = strawberry.field(description="Article, broadcast or other.")  # type: ignore[valid-type]
+    # Fields loaded ahead for a whole list of reports (see prefetch_reports), by field name.
+    pre: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_record(cls, record: Record) -> Report:
@@ -307,8 +314,13 @@ class Report(Node):
             kind=models.ReportKind(record.get("kind") or "other"),
         )
 
-    @strawberry.field(description="The outlet that published the report.")
-    async def publisher(self, info: Info) -> Actor | None:
+    @strawberry.field(description="The outlet that published the report.", graphql_type=Actor | None)
+    def publisher(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
+        if "publisher" in self.pre:
+            return cast(Actor | None, self.pre["publisher"])
+        return self._publisher(info)
+
+    async def _publisher(self, info: Info) -> Actor | None:
         record = await info.context.loaders.report_publisher.load(self.key)
         return Actor.from_record(record) if record else None
 
@@ -318,6 +330,8 @@ class Report(Node):
 
     @strawberry.field(description="Reports this one relays or quotes, oldest first.")
     async def cites(self, info: Info) -> list[Report]:
+        if "cites" in self.pre:
+            return cast(list[Report], self.pre["cites"])
         return [Report.from_record(r) for r in await info.context.loaders.report_cites.load(self.key)]
 
     @strawberry.field(description="Reports that relay or quote this one, oldest first.")
@@ -407,6 +421,8 @@ class Claim(Node):
     )
     proposition: str | None = strawberry.field(description="Claims sharing it state the same thing.")
     first_reported_at: dt.datetime | None = strawberry.field(description="When a report first carried it.")
+    # Fields loaded ahead for a whole page of claims (see prefetch_claims), by field name.
+    pre: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_record(cls, record: Record) -> Claim:
@@ -422,8 +438,13 @@ class Claim(Node):
             first_reported_at=_parse_datetime(record.get("firstReportedAt")),
         )
 
-    @strawberry.field(description="The actor the claim is attributed to.")
-    async def source(self, info: Info) -> Actor | None:
+    @strawberry.field(description="The actor the claim is attributed to.", graphql_type=Actor | None)
+    def source(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
+        if "source" in self.pre:
+            return cast(Actor | None, self.pre["source"])
+        return self._source(info)
+
+    async def _source(self, info: Info) -> Actor | None:
         record = await info.context.loaders.claim_source.load(self.key)
         return Actor.from_record(record) if record else None
 
@@ -437,8 +458,13 @@ class Claim(Node):
         subjects = await info.context.loaders.claim_subjects.load(self.key)
         return [Event.from_record(r) for r in (subjects or {}).get("events", [])]
 
-    @strawberry.field(description="The reports that carried the claim, oldest first.")
-    async def reports(self, info: Info) -> list[Report]:
+    @strawberry.field(description="The reports that carried the claim, oldest first.", graphql_type=list[Report])
+    def reports(self, info: Info) -> list[Report] | Awaitable[list[Report]]:
+        if "reports" in self.pre:
+            return cast(list[Report], self.pre["reports"])
+        return self._reports(info)
+
+    async def _reports(self, info: Info) -> list[Report]:
         return [Report.from_record(r) for r in await info.context.loaders.claim_reports.load(self.key)]
 
     @strawberry.field(description="One chain per report that carried the claim, longest first.")
@@ -459,6 +485,64 @@ class Claim(Node):
             sources=sources,
             denied_by=[Actor.from_record(r) for r in record.get("deniedBy", [])],
         )
+
+
+# -- look-ahead ------------------------------------------------------------------------------------
+# A page of claims knows from the query which of their fields will be asked for. It loads those for the
+# whole page before it returns, through the same loaders (so with the same queries), independent ones
+# at once; the fields' resolvers then answer from what was loaded. Without it every row's field is a
+# coroutine, a loader future and a task of its own, which costs more than the Cypher for a page of 100.
+
+
+async def prefetch_claims(info: Info, claims: Sequence[Claim], selections: list[Any] | None) -> None:
+    """Load, for all ``claims`` at once, the ``source`` and ``reports`` that ``selections`` ask for."""
+    source, reports = below(selections, "source"), below(selections, "reports")
+    if not claims or (source is None and reports is None):
+        return
+    loaders = info.context.loaders
+    keys = [claim.key for claim in claims]
+    sources, carried = await asyncio.gather(
+        loaders.claim_source.load_many(keys) if source is not None else _nothing(),
+        loaders.claim_reports.load_many(keys) if reports is not None else _nothing(),
+    )
+    if sources is not None:
+        for claim, record in zip(claims, sources, strict=True):
+            claim.pre["source"] = Actor.from_record(record) if record else None
+    if carried is not None:
+        built: list[Report] = []
+        for claim, records in zip(claims, carried, strict=True):
+            claim.pre["reports"] = [Report.from_record(r) for r in records]
+            built += claim.pre["reports"]
+        await prefetch_reports(info, built, reports)
+
+
+async def prefetch_reports(info: Info, reports: Sequence[Report], selections: list[Any] | None) -> None:
+    """Load, for all ``reports`` at once, the ``publisher`` and ``cites`` that ``selections`` ask for."""
+    publisher, cites = below(selections, "publisher"), below(selections, "cites")
+    if not reports or (publisher is None and cites is None):
+        return
+    loaders = info.context.loaders
+    keys = list(dict.fromkeys(report.key for report in reports))
+    publishers, cited = await asyncio.gather(
+        loaders.report_publisher.load_many(keys) if publisher is not None else _nothing(),
+        loaders.report_cites.load_many(keys) if cites is not None else _nothing(),
+    )
+    if publishers is not None:
+        by_key = dict(zip(keys, publishers, strict=True))
+        for report in reports:
+            record = by_key[report.key]
+            report.pre["publisher"] = Actor.from_record(record) if record else None
+    if cited is not None:
+        cited_by_key = dict(zip(keys, cited, strict=True))
+        built: list[Report] = []
+        for report in reports:
+            report.pre["cites"] = [Report.from_record(r) for r in cited_by_key[report.key]]
+            built += report.pre["cites"]
+        await prefetch_reports(info, built, cites)
+
+
+async def _nothing() -> None:
+    return None
 
 
 NODE_BUILDERS = {"Actor": Actor.from_record, "Claim": Claim.from_record, "Report": Report.from_record}
