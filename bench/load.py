@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from bench.common import percentiles
-from neo4j import AsyncGraphDatabase, RoutingControl
+from neo4j import READ_ACCESS, AsyncGraphDatabase
 
 Send = Callable[[Any], Awaitable[bool]]
 
@@ -82,8 +82,10 @@ async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callabl
     if work["kind"] == "cypher":
 
         async def replay(statements: list[list[Any]]) -> bool:
+            # As kb reads: each statement an auto-commit read transaction, its records buffered.
             for cypher, params in statements:
-                await driver.execute_query(cypher, params, routing_=RoutingControl.READ)
+                async with driver.session(default_access_mode=READ_ACCESS) as session:
+                    await (await session.run(cypher, params)).to_eager_result()
             return True
 
         return replay, driver.close

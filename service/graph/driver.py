@@ -1,26 +1,33 @@
 """The Neo4j driver's lifecycle and the one door every Cypher query goes through.
 
-``Database`` wraps one ``neo4j.AsyncDriver`` per process. ``read`` and ``write``
-run a query in a managed transaction (retried on transient errors, routed to a
-reader or the leader in a cluster), with a server-side timeout, and translate
-driver failures into the service's own errors. Each call is one round trip;
-``round_trips`` counts them so tests can prove a request's cost is bounded.
+``Database`` wraps one ``neo4j.AsyncDriver`` per process. ``write`` runs a
+query in a managed write transaction (retried on transient errors, routed to
+the leader in a cluster); ``read`` runs one in an auto-commit read transaction
+(routed to a reader; retried here on the same errors), which spares the
+explicit transaction's extra exchange with the server. Both have a
+server-side timeout and translate driver failures into the service's own
+errors. Each call is one round trip; ``round_trips`` counts them so tests can
+prove a request's cost is bounded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, TypeVar
 
-from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 from neo4j.exceptions import DatabaseUnavailable as Neo4jDatabaseUnavailable
 from opentelemetry.trace import SpanKind
 
 from neo4j import (
+    READ_ACCESS,
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
@@ -53,6 +60,7 @@ class Database:
     driver: AsyncDriver
     name: str
     timeout_s: float
+    retry_s: float = 5.0
     round_trips: int = field(default=0)
 
     @classmethod
@@ -66,7 +74,12 @@ class Database:
             notifications_min_severity="OFF",
         )
         NEO4J_POOL_SIZE.set(settings.neo4j_max_pool_size)
-        return cls(driver=driver, name=settings.neo4j_database, timeout_s=settings.neo4j_query_timeout_s)
+        return cls(
+            driver=driver,
+            name=settings.neo4j_database,
+            timeout_s=settings.neo4j_query_timeout_s,
+            retry_s=settings.neo4j_retry_s,
+        )
 
     async def close(self) -> None:
         await self.driver.close()
@@ -123,7 +136,9 @@ class Database:
             _translated(timeout),
             NEO4J_IN_USE.track_inprogress(),
         ):
-            async with self.driver.session(database=self.name) as session:
+            async with self.driver.session(
+                database=self.name, bookmark_manager=self.driver.execute_query_bookmark_manager
+            ) as session:
                 return await session.execute_write(transaction)
 
     async def _run(self, cypher: LiteralString, params: Mapping[str, Any], routing: RoutingControl) -> list[Record]:
@@ -140,6 +155,8 @@ class Database:
             _translated(self.timeout_s),
             NEO4J_IN_USE.track_inprogress(),
         ):
+            if routing is RoutingControl.READ:
+                return await self._read_auto_commit(Query(cypher, timeout=self.timeout_s), dict(params))
             result = await self.driver.execute_query(
                 Query(cypher, timeout=self.timeout_s),
                 dict(params),
@@ -148,6 +165,33 @@ class Database:
             )
         # Every query returns maps and lists, never nodes: the values need no conversion (data() walks them all).
         return [dict(zip(record.keys(), record.values(), strict=True)) for record in result.records]
+
+    async def _read_auto_commit(self, query: Query, params: dict[str, Any]) -> list[Record]:
+        """One read in an auto-commit transaction, retried as the driver retries managed ones.
+
+        An auto-commit read is one exchange with the server (RUN and PULL), where a
+        managed transaction adds its COMMIT: a third less time per query here. The
+        driver does not retry auto-commit transactions; a read has no effects, so
+        this does, on the errors the driver would retry, for up to NEO4J_RETRY_TIME.
+        Every session shares the driver's bookmark manager: in a cluster a read
+        waits for the writes this process made before it (causal consistency).
+        """
+        delay, deadline = 0.1, time.monotonic() + self.retry_s
+        while True:
+            try:
+                async with self.driver.session(
+                    database=self.name,
+                    default_access_mode=READ_ACCESS,
+                    bookmark_manager=self.driver.execute_query_bookmark_manager,
+                ) as session:
+                    result = await session.run(query, params)
+                    records = (await result.to_eager_result()).records  # buffered: no await per record
+                return [dict(zip(record.keys(), record.values(), strict=True)) for record in records]
+            except (Neo4jError, DriverError) as error:
+                if not error.is_retryable() or time.monotonic() + delay > deadline:
+                    raise
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, 2.0)
 
     def _count_round_trip(self) -> None:
         self.round_trips += 1
