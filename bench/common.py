@@ -57,6 +57,12 @@ def _driver(neo4j: LocalNeo4j) -> Driver:
     return GraphDatabase.driver(neo4j.uri, auth=(neo4j.user, neo4j.password), notifications_min_severity="OFF")
 
 
+def auto_commit(neo4j: LocalNeo4j, query: str) -> None:
+    """Run a statement outside an explicit transaction, as `CALL { ... } IN TRANSACTIONS` needs."""
+    with _driver(neo4j) as driver, driver.session() as session:
+        session.run(query).consume()
+
+
 def cypher(neo4j: LocalNeo4j, query: str, **params: Any) -> list[dict[str, Any]]:
     with _driver(neo4j) as driver:
         records, _, _ = driver.execute_query(query, params)
