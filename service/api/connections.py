@@ -52,7 +52,7 @@ class Connection(Generic[T]):
 
 def wants_total(info: Any) -> bool:
     """Whether the client selected ``totalCount`` on the connection being resolved (fragments included)."""
-    return any(_selects(field.selections, "totalCount") for field in info.selected_fields)
+    return selected(info, "totalCount") is not None
 
 
 def selected(info: Any, *path: str) -> list[Any] | None:
@@ -79,13 +79,3 @@ def _fields_named(selections: list[Any], name: str) -> list[SelectedField]:
         elif isinstance(selection, (FragmentSpread, InlineFragment)):
             found += _fields_named(selection.selections, name)
     return found
-
-
-def _selects(selections: list[Any], name: str) -> bool:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name == name:
-                return True
-        elif isinstance(selection, (FragmentSpread, InlineFragment)) and _selects(selection.selections, name):
-            return True
-    return False
