@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 
@@ -26,6 +26,7 @@ ActorKind = strawberry.enum(models.ActorKind, description="What sort of actor th
 Modality = strawberry.enum(models.Modality, description="How firmly the source puts the claim.")
 EventStatus = strawberry.enum(models.EventStatus, description="Whether the event happened, is planned or rumoured.")
 ReportKind = strawberry.enum(models.ReportKind, description="Article, broadcast or other.")
+T = TypeVar("T")
 
 
 @strawberry.enum(description="Orders of claims. Claims never reported with a date come last.")
@@ -316,9 +317,7 @@ class Report(Node):
 
     @strawberry.field(description="The outlet that published the report.", graphql_type=Actor | None)
     def publisher(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
-        if "publisher" in self.pre:
-            return cast(Actor | None, self.pre["publisher"])
-        return self._publisher(info)
+        return _ahead(self.pre, "publisher", self._publisher, info)
 
     async def _publisher(self, info: Info) -> Actor | None:
         record = await info.context.loaders.report_publisher.load(self.key)
@@ -440,9 +439,7 @@ class Claim(Node):
 
     @strawberry.field(description="The actor the claim is attributed to.", graphql_type=Actor | None)
     def source(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
-        if "source" in self.pre:
-            return cast(Actor | None, self.pre["source"])
-        return self._source(info)
+        return _ahead(self.pre, "source", self._source, info)
 
     async def _source(self, info: Info) -> Actor | None:
         record = await info.context.loaders.claim_source.load(self.key)
@@ -460,9 +457,7 @@ class Claim(Node):
 
     @strawberry.field(description="The reports that carried the claim, oldest first.", graphql_type=list[Report])
     def reports(self, info: Info) -> list[Report] | Awaitable[list[Report]]:
-        if "reports" in self.pre:
-            return cast(list[Report], self.pre["reports"])
-        return self._reports(info)
+        return _ahead(self.pre, "reports", self._reports, info)
 
     async def _reports(self, info: Info) -> list[Report]:
         return [Report.from_record(r) for r in await info.context.loaders.claim_reports.load(self.key)]
@@ -539,6 +534,11 @@ async def prefetch_reports(info: Info, reports: Sequence[Report], selections: li
             report.pre["cites"] = [Report.from_record(r) for r in cited_by_key[report.key]]
             built += report.pre["cites"]
         await prefetch_reports(info, built, cites)
+
+
+def _ahead(pre: dict[str, Any], name: str, load: Callable[[Info], Awaitable[T]], info: Info) -> T | Awaitable[T]:
+    """A field's value loaded ahead (as is, no await), or else ``load``'s awaitable for graphql-core to await."""
+    return cast(T, pre[name]) if name in pre else load(info)
 
 
 async def _nothing() -> None:
