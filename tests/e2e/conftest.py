@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from neo4j import GraphDatabase
 from service.config import PROJECT_ROOT, Settings
 from tests.conftest import free_port
+from tests.e2e.servers import neo4j_environment, wait_ready
 
 ADMIN_TOKEN = "e2e-admin-token-0123456789"
 
@@ -26,36 +24,17 @@ def server(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     """
     port = free_port()
     log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j_settings.effective_neo4j_uri(),
-        "NEO4J_USER": neo4j_settings.neo4j_user,
-        "NEO4J_PASSWORD": neo4j_settings.neo4j_password.get_secret_value(),
-        "NEO4J_DATABASE": neo4j_settings.neo4j_database,
-        "KB_TOKENS": f"{ADMIN_TOKEN}:admin",
-    }
     out = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port)],
         cwd=PROJECT_ROOT,
-        env=env,
+        env=neo4j_environment(neo4j_settings, KB_TOKENS=f"{ADMIN_TOKEN}:admin"),
         stdout=out,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {log.read_text()}")
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("uvicorn did not become ready within 30s")
+        wait_ready(process, base, log, "uvicorn", 30)
         yield base
     finally:
         process.terminate()
