@@ -68,6 +68,12 @@ NEO4J_POOL_SIZE = Gauge("kb_neo4j_pool_max_size", "Most Neo4j connections the dr
 NEO4J_UNAVAILABLE = Counter("kb_neo4j_unavailable_total", "Neo4j calls that failed because it could not be reached.")
 
 
+def current_request_id() -> str | None:
+    """The id of the request running, or None outside one."""
+    rid = request_id.get()
+    return None if rid == "-" else rid
+
+
 def count_error(code: str) -> None:
     ERRORS.labels(code=code).inc()
 
@@ -99,9 +105,6 @@ class RequestContext:
         presented = _header(scope, b"x-request-id")
         rid = presented if presented is not None and _GOOD_ID.fullmatch(presented) else uuid.uuid4().hex
         token = request_id.set(rid)
-        # The app reads the id from the header: make it the one we chose.
-        headers = [(k, v) for k, v in scope["headers"] if k != b"x-request-id"]
-        scope = {**scope, "headers": [*headers, (b"x-request-id", rid.encode())]}
         started = time.perf_counter()
         status = 500
 

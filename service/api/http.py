@@ -37,7 +37,7 @@ from service.api.context import Context
 from service.api.errors import coded_error
 from service.api.limits import Limits, measure, operation_of, parse_document
 from service.api.schema import schema
-from service.observability import count_error
+from service.observability import count_error, current_request_id
 
 log = logging.getLogger("service.api")
 
@@ -187,7 +187,7 @@ class GraphQLEndpoint:
             reason = "the token is not valid" if credentials.presented else "this endpoint needs a bearer token"
             raise RequestRefused(401, "UNAUTHENTICATED", reason, {"www-authenticate": "Bearer"})
         query = self.state.persisted.resolve(graphql_request)
-        context = Context.create(self.state.db, settings, request.headers.get("x-request-id"), credentials)
+        context = Context.create(self.state.db, settings, current_request_id(), credentials)
 
         document = parse_document(query, self.limits.tokens)
         if isinstance(document, GraphQLSyntaxError):
