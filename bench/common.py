@@ -47,9 +47,8 @@ def environment(neo4j: LocalNeo4j, **extra: str) -> dict[str, str]:
 def empty_database(neo4j: LocalNeo4j) -> None:
     """Delete everything in transactions of 20,000: relationships first, so that no one transaction
     holds all of a popular actor's (a million-claim graph fits in no single transaction)."""
-    with _driver(neo4j) as driver, driver.session() as session:
-        session.run("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS").consume()
-        session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS").consume()
+    auto_commit(neo4j, "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS")
+    auto_commit(neo4j, "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS")
 
 
 def _driver(neo4j: LocalNeo4j) -> Driver:
