@@ -15,6 +15,7 @@ from service.api.arguments import bounded, key_of, page_arguments, partial_date,
 from service.api.connections import Connection, wants_total
 from service.api.context import Context, Info
 from service.api.errors import ErrorCodes
+from service.api.execution import Executor
 from service.api.ids import from_global_id
 from service.api.limits import parse_document
 from service.api.mutations import Mutation
@@ -295,4 +296,5 @@ schema = Schema(
     types=[Actor, Claim, Report, Event],
     # Factories: each request gets its own extension objects; their LRU caches are shared at module level.
     extensions=[ErrorCodes, SharedParseCache, lambda: ValidationCache(maxsize=512)],
+    execution_context_class=Executor,
 )

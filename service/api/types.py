@@ -14,6 +14,7 @@ import strawberry
 from service.api.arguments import bounded, page_arguments, partial_date
 from service.api.connections import Connection, below, selected, wants_total
 from service.api.context import Info
+from service.api.execution import AHEAD
 from service.api.ids import to_global_id
 from service.api.loaders import freeze
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
@@ -315,7 +316,9 @@ class Report(Node):
             kind=models.ReportKind(record.get("kind") or "other"),
         )
 
-    @strawberry.field(description="The outlet that published the report.", graphql_type=Actor | None)
+    @strawberry.field(
+        description="The outlet that published the report.", graphql_type=Actor | None, metadata={AHEAD: "publisher"}
+    )
     def publisher(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
         return _ahead(self.pre, "publisher", self._publisher, info)
 
@@ -327,7 +330,7 @@ class Report(Node):
     async def authors(self, info: Info) -> list[Actor]:
         return [Actor.from_record(r) for r in await info.context.loaders.report_authors.load(self.key)]
 
-    @strawberry.field(description="Reports this one relays or quotes, oldest first.")
+    @strawberry.field(description="Reports this one relays or quotes, oldest first.", metadata={AHEAD: "cites"})
     async def cites(self, info: Info) -> list[Report]:
         if "cites" in self.pre:
             return cast(list[Report], self.pre["cites"])
@@ -437,7 +440,9 @@ class Claim(Node):
             first_reported_at=_parse_datetime(record.get("firstReportedAt")),
         )
 
-    @strawberry.field(description="The actor the claim is attributed to.", graphql_type=Actor | None)
+    @strawberry.field(
+        description="The actor the claim is attributed to.", graphql_type=Actor | None, metadata={AHEAD: "source"}
+    )
     def source(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
         return _ahead(self.pre, "source", self._source, info)
 
@@ -455,7 +460,11 @@ class Claim(Node):
         subjects = await info.context.loaders.claim_subjects.load(self.key)
         return [Event.from_record(r) for r in (subjects or {}).get("events", [])]
 
-    @strawberry.field(description="The reports that carried the claim, oldest first.", graphql_type=list[Report])
+    @strawberry.field(
+        description="The reports that carried the claim, oldest first.",
+        graphql_type=list[Report],
+        metadata={AHEAD: "reports"},
+    )
     def reports(self, info: Info) -> list[Report] | Awaitable[list[Report]]:
         return _ahead(self.pre, "reports", self._reports, info)
 

@@ -1,0 +1,273 @@
+"""The executor that answers plain fields itself answers exactly as graphql-core's own.
+
+Each document runs twice, once through service.api.execution.Executor and once through Strawberry's
+stock executor, and the two results (data, and every error's message and path) must be equal. First on
+small schemas built to break things (nulls where the schema forbids them, errors inside lists,
+values of the wrong type), then on the seeded graph through the service's schema: every GraphiQL
+example, pages with look-ahead, and queries generated from the SDL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLObjectType
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import queries
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from service.api.context import Context
+from service.api.execution import AHEAD, Executor, plain_field
+from service.api.graphiql import EXAMPLES
+from service.api.schema import schema as service_schema
+from service.config import Settings
+from service.graph.driver import Database
+from tests.e2e.test_fuzz import SCALARS
+
+Outcome = tuple[Any, list[tuple[str, list[str | int] | None]]]
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Leaf(Named):
+    name: str
+    colour: Colour
+    at: dt.datetime | None
+    tags: list[str]
+    maybe_tags: list[str | None] | None
+    pre: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
+
+    @strawberry.field(metadata={AHEAD: "twin"})
+    async def twin(self) -> Leaf | None:
+        """As the service's look-ahead fields: the value loaded ahead if there is one, else loaded now."""
+        if "twin" in self.pre:
+            return self.pre["twin"]  # type: ignore[no-any-return]
+        return Leaf(name=f"{self.name} (loaded)", colour=Colour.BLUE, at=None, tags=[], maybe_tags=None)
+
+    @strawberry.field
+    async def slow(self) -> str:
+        await asyncio.sleep(0)
+        if self.name == "fails":
+            raise ValueError("slow failed")
+        return self.name.upper()
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise ValueError(f"broken on {self.name}")
+
+
+@strawberry.type
+class Box:
+    leaf: Leaf
+    maybe_leaf: Leaf | None
+    leaves: list[Leaf]
+    maybe_leaves: list[Leaf | None] | None
+    named: Named | None
+
+
+def leaf(label: Any, **changes: Any) -> Leaf:
+    built = Leaf(name=label, colour=Colour.RED, at=dt.datetime(2024, 1, 2, tzinfo=dt.UTC), tags=["a"], maybe_tags=None)
+    return dataclasses.replace(built, **changes)
+
+
+def box(leaf: Any, maybe_leaf: Any = None, leaves: Any = (), maybe_leaves: Any = None, named: Any = None) -> Box:
+    return Box(leaf=leaf, maybe_leaf=maybe_leaf, leaves=list(leaves), maybe_leaves=maybe_leaves, named=named)
+
+
+# Values the schema allows, and values it does not (a null, or an object of the wrong type, where the
+# schema says otherwise), at each kind of position: a leaf, an object, a list item.
+BOXES: dict[str, Box] = {
+    "ok": box(leaf("a"), None, [leaf("b"), leaf("c")], [leaf("d"), None]),
+    "null_leaf": box(leaf("a", name=None), leaf("x", colour=None)),
+    "null_item": box(leaf("a"), None, [leaf("b"), None], [None, leaf("e", name=None)]),
+    "wrong_type": box("not a leaf", Box, [leaf("b"), 3], [leaf("f")], named=leaf("n")),
+    "null_tags": box(leaf("a", tags=["x", None]), leaf("y", maybe_tags=["p", None], tags=None)),
+    "failing": box(leaf("fails"), leaf("fails"), [leaf("ok"), leaf("fails")], [leaf("fails")]),
+    "ahead": box(leaf("", pre={"twin": leaf("p")}), leaf("b", pre={"twin": None}), [leaf("c", pre={"twin": leaf("")})]),
+    "half_ahead": box(leaf("a"), None, [leaf("c", pre={"twin": leaf("d")}), leaf("e")]),
+}  # fmt: skip
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def box(self, name: str) -> Box | None:
+        return BOXES[name]
+
+    @strawberry.field
+    def strict_box(self, name: str) -> Box:
+        return BOXES[name]
+
+
+SMALL = strawberry.Schema(query=Query, types=[Leaf])
+
+DOCUMENTS = [
+    "{ box(name: $NAME) { leaf { name colour at tags maybeTags } maybeLeaf { name colour } } }",
+    "{ box(name: $NAME) { leaves { name } maybeLeaves { name colour } } }",
+    "{ strictBox(name: $NAME) { leaf { name } leaves { name at } } }",
+    "{ box(name: $NAME) { leaf { slow name } leaves { slow } maybeLeaves { slow twin { name } } } }",
+    "{ box(name: $NAME) { leaf { twin { name twin { name } } } maybeLeaf { twin { name } } leaves { twin { slow } } }"
+    " }",
+    "{ box(name: $NAME) { leaves { broken } maybeLeaves { name broken } } }",
+    "{ box(name: $NAME) { named { __typename name ... on Leaf { colour } } a: leaf { n: name } a: leaf { tags } } }",
+    "{ box(name: $NAME) { ...F leaves { name @skip(if: true) colour @include(if: true) } } }"
+    " fragment F on Box { leaf { name } }",
+    "{ box(name: $NAME) { leaf { name @include(if: false) colour } maybeLeaves { __typename } } }",
+]
+
+
+async def both(schema: strawberry.Schema, document: str, context: Any = None, **execute: Any) -> list[Outcome]:
+    """The outcome under the plain-field executor, then under Strawberry's own; ``context`` makes each run's
+    context (so neither sees the other's loader cache)."""
+    outcomes: list[Outcome] = []
+    original = schema.execution_context_class
+    for executor in (Executor, StrawberryGraphQLCoreExecutionContext):
+        schema.execution_context_class = executor
+        try:
+            result = await schema.execute(document, context_value=context() if context else None, **execute)
+        finally:
+            schema.execution_context_class = original
+        outcomes.append((result.data, [(e.message, e.path) for e in result.errors or []]))
+    return outcomes
+
+
+@pytest.mark.parametrize("name", sorted(BOXES))
+@pytest.mark.parametrize("document", DOCUMENTS)
+async def test_small_schema_answers_alike(document: str, name: str) -> None:
+    fast, stock = await both(SMALL, document.replace("$NAME", f'"{name}"'))
+
+    assert fast == stock
+
+
+async def test_the_cases_reach_the_fast_path_and_its_hand_overs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain fields of good values never reach graphql-core's execute_field; bad values do, and get
+    graphql-core's errors, at the path of the list item."""
+    generic: list[str] = []
+    stock = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def spy(self: Any, parent_type: Any, source: Any, fields: Any, path: Any, position: Any) -> Any:
+        generic.append(f"{parent_type.name}.{fields[0].node.name.value}")
+        return stock(self, parent_type, source, fields, path, position)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", spy)
+    monkeypatch.setattr(SMALL, "execution_context_class", Executor)
+    result = await SMALL.execute(DOCUMENTS[1].replace("$NAME", '"ok"'))
+    assert result.errors is None
+    assert generic == ["Query.box"]  # everything under it answered by the fast path
+
+    generic.clear()
+    result = await SMALL.execute(DOCUMENTS[1].replace("$NAME", '"null_item"'))
+    assert result.data == {"box": None}  # the null item of a non-null list nulls the nearest nullable field
+    assert [e.path for e in result.errors or []] == [["box", "leaves", 1]]
+    assert generic == ["Query.box", "Box.leaves"]  # handed over at the null item, which ends the box
+
+
+async def test_the_service_schema_uses_the_plain_field_executor() -> None:
+    assert service_schema.execution_context_class is Executor
+    claim = service_schema._schema.get_type("Claim")
+    assert isinstance(claim, GraphQLObjectType)
+    assert plain_field(claim, "text") is not None
+    assert plain_field(claim, "source") is not None  # loaded ahead by pages
+    assert plain_field(claim, "provenance") is None
+
+
+@pytest.fixture
+def context_for(seeded: Database, neo4j_settings: Settings) -> Callable[[], Context]:
+    return lambda: Context.create(seeded, neo4j_settings, request_id="same-for-both")
+
+
+async def test_every_graphiql_example_answers_alike(context_for: Callable[[], Context]) -> None:
+    for example in EXAMPLES:
+        fast, stock = await both(service_schema, example.query, context_for, variable_values=example.variables)
+        assert fast == stock, example.title
+        assert fast[0] is not None
+
+
+PAGES = [
+    "{ claims(first: 100) { edges { cursor node { id text modality firstReportedAt source { name aliases } "
+    "reports { title publishedAt kind publisher { name } cites { title } } } } pageInfo { endCursor } } }",
+    '{ actor(name: "Israel") { name claims(first: 50) { totalCount edges { node { __typename ... on Node { id } '
+    "about { name } provenance { reports { title } source { name } } } } } } }",
+    '{ a: actor(name: "Israel") { claims(first: 3) { edges { node { s: source { n: name } } } } } '
+    'b: actor(name: "Israel") { claims(first: 3) { edges { node { reports { p: publisher { name } } } } } } }',
+    '{ node(id: "bm90IGFuIGlk") { id } claims(first: 2) { edges { node { text } } } }',
+]
+
+
+@pytest.mark.parametrize("document", PAGES)
+async def test_pages_of_the_seeded_graph_answer_alike(document: str, context_for: Callable[[], Context]) -> None:
+    fast, stock = await both(service_schema, document, context_for)
+
+    assert fast == stock
+    assert fast[0] is not None
+
+
+def selection(fields: dict[str, Any], depth: int = 0) -> st.SearchStrategy[str]:
+    """Some of ``fields`` (name: None for a leaf, or the fields below it), some aliased, in any order."""
+    names = sorted(name for name, below in fields.items() if below is None or depth < 2)
+
+    def field(name: str) -> st.SearchStrategy[str]:
+        alias = st.sampled_from(["", f"x{name}: "])
+        below = fields[name]
+        inner = st.just("") if below is None else selection(below, depth + 1).map(lambda s: " { " + s + " }")
+        return st.tuples(alias, st.just(name), inner).map("".join)
+
+    chosen = st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+    return chosen.flatmap(lambda picked: st.tuples(*map(field, picked))).map(" ".join)
+
+
+ACTOR: dict[str, Any] = {"id": None, "name": None, "kind": None, "anonymous": None, "aliases": None}
+REPORT: dict[str, Any] = {"id": None, "title": None, "publishedAt": None, "kind": None, "url": None, "publisher": ACTOR}
+REPORT["cites"] = REPORT
+CLAIM: dict[str, Any] = {
+    **{name: None for name in ("id", "slug", "text", "quote", "modality", "retracted", "firstReportedAt")},
+    "source": ACTOR,
+    "reports": REPORT,
+    "about": ACTOR,
+}
+PAGES_OF = [  # how a page opens and closes
+    ('actor(name: "Israel") { claims(first: N) {', "} }"),
+    ("claims(first: N) {", "}"),
+    ("claims(first: N, sort: FIRST_REPORTED_DESC) {", "}"),
+]
+
+
+@given(data=st.data())
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+async def test_any_selection_of_a_page_answers_alike(context_for: Callable[[], Context], data: st.DataObject) -> None:
+    """A page of claims with any selection of their fields and their sources', reports' and publishers'."""
+    (opening, closing), rows = data.draw(st.sampled_from(PAGES_OF)), data.draw(selection(CLAIM))
+    size = data.draw(st.integers(min_value=0, max_value=60))
+    document = "{ " + opening.replace("N", str(size)) + " edges { node { " + rows + " } } " + closing + " }"
+    fast, stock = await both(service_schema, document, context_for)
+
+    assert fast == stock
+    assert fast[1] == [], document
+
+
+@given(data=st.data())
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+async def test_generated_queries_answer_alike(context_for: Callable[[], Context], data: st.DataObject) -> None:
+    """Queries from the SDL, random arguments included (so mostly errors: not found, bad input)."""
+    document = data.draw(queries(service_schema.as_str(), custom_scalars=SCALARS))  # type: ignore[arg-type]
+    fast, stock = await both(service_schema, document, context_for)
+
+    assert fast == stock
