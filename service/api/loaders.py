@@ -18,6 +18,7 @@ from service.graph.driver import Database, Record
 from service.graph.paging import EMPTY_PAGE, Page
 
 A = TypeVar("A", bound=Hashable)
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 LoadOne = Callable[[list[str]], Awaitable[list[Record | None]]]
@@ -132,6 +133,29 @@ class Loaders:
     async def _neighbors(self, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
         depth, kinds, limit = arguments
         return await actors.neighbors_of_actors(self.db, parent_ids, depth=depth, kinds=kinds, limit=limit)
+
+
+async def load_all(loader: DataLoader[K, V], keys: Sequence[K]) -> list[V]:
+    """What ``loader.load_many(keys)`` returns, for a whole page at once: the keys the loader has no answer
+    for yet go to its batch function in one call, without a future, a callback and a gather per key as
+    ``load_many`` has; the answers are cached for any later ``load``."""
+    known: dict[K, V] = {}
+    missing: list[K] = []
+    for key in dict.fromkeys(keys):
+        future = loader.cache_map.get(key)
+        if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+            known[key] = future.result()
+        else:
+            missing.append(key)
+    if missing:
+        fetched: dict[K, V] = {}
+        for key, value in zip(missing, await loader.load_fn(missing), strict=True):
+            if isinstance(value, BaseException):
+                raise value  # as load_many would
+            fetched[key] = value
+        loader.prime_many(fetched)
+        known.update(fetched)
+    return [known[key] for key in keys]
 
 
 def freeze(after: list[str] | None) -> tuple[str, ...] | None:

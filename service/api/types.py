@@ -16,7 +16,7 @@ from service.api.connections import Connection, below, selected, wants_total
 from service.api.context import Info
 from service.api.execution import AHEAD
 from service.api.ids import to_global_id
-from service.api.loaders import freeze
+from service.api.loaders import freeze, load_all
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
 from service.graph.claims import ClaimFilter, ClaimOrder
 from service.graph.driver import Record
@@ -506,8 +506,8 @@ async def prefetch_claims(info: Info, claims: Sequence[Claim], selections: list[
     loaders = info.context.loaders
     keys = [claim.key for claim in claims]
     sources, carried = await asyncio.gather(
-        loaders.claim_source.load_many(keys) if source is not None else _nothing(),
-        loaders.claim_reports.load_many(keys) if reports is not None else _nothing(),
+        load_all(loaders.claim_source, keys) if source is not None else _nothing(),
+        load_all(loaders.claim_reports, keys) if reports is not None else _nothing(),
     )
     if sources is not None:
         for claim, record in zip(claims, sources, strict=True):
@@ -528,8 +528,8 @@ async def prefetch_reports(info: Info, reports: Sequence[Report], selections: li
     loaders = info.context.loaders
     keys = list(dict.fromkeys(report.key for report in reports))
     publishers, cited = await asyncio.gather(
-        loaders.report_publisher.load_many(keys) if publisher is not None else _nothing(),
-        loaders.report_cites.load_many(keys) if cites is not None else _nothing(),
+        load_all(loaders.report_publisher, keys) if publisher is not None else _nothing(),
+        load_all(loaders.report_cites, keys) if cites is not None else _nothing(),
     )
     if publishers is not None:
         by_key = dict(zip(keys, publishers, strict=True))
