@@ -109,10 +109,13 @@ class Loaders:
         return [found.get(key, []) for key in keys]
 
     def _pages(self, fetch: Callable[..., Awaitable[dict[str, Page]]]) -> Callable[..., Awaitable[dict[str, Page]]]:
-        """A grouped load of claim or event pages: one query for every parent asking the same page."""
+        """A grouped load of claim or event pages: one query for every parent asking the same page.
+
+        Keys are (parent id, (anchor, where, order, first, after, with_total, more)), ``more`` being
+        further keyword arguments of ``fetch`` as (name, value) pairs."""
 
         async def load(parent_ids: list[str], arguments: Any) -> dict[str, Page]:
-            anchor, where, order, first, after, with_total = arguments
+            anchor, where, order, first, after, with_total, more = arguments
             return await fetch(
                 self.db,
                 anchor,
@@ -122,6 +125,7 @@ class Loaders:
                 first=first,
                 after=_unfreeze(after),
                 with_total=with_total,
+                **dict(more),
             )
 
         return load

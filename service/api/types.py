@@ -95,11 +95,13 @@ async def claim_connection(
     after: str | None,
 ) -> Connection[Claim]:
     first, after_key = page_arguments(info, first, after)
+    rows = selected(info, "edges", "node")
+    include = (("include", included(rows)),)
     page = await info.context.loaders.claim_pages.load(
-        (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info)))
+        (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info), include))
     )
     connection = Connection[Claim].from_page(page, after_key, Claim.from_record)
-    await prefetch_claims(info, [edge.node for edge in connection.edges], selected(info, "edges", "node"))
+    await prefetch_claims(info, [edge.node for edge in connection.edges], rows)
     return connection
 
 
@@ -108,7 +110,7 @@ async def event_connection(
 ) -> Connection[Event]:
     first, after_key = page_arguments(info, first, after)
     page = await info.context.loaders.event_pages.load(
-        (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info)))
+        (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info), ()))
     )
     return Connection[Event].from_page(page, after_key, Event.from_record)
 
@@ -314,6 +316,7 @@ class Report(Node):
             url=record.get("url"),
             published_at=_parse_datetime(record.get("publishedAt")),
             kind=models.ReportKind(record.get("kind") or "other"),
+            pre=_report_included(record) if "_publisher" in record else {},
         )
 
     @strawberry.field(
@@ -438,6 +441,7 @@ class Claim(Node):
             retracted=bool(record.get("retracted")),
             proposition=record.get("proposition"),
             first_reported_at=_parse_datetime(record.get("firstReportedAt")),
+            pre=_claim_included(record) if "_source" in record or "_reports" in record else {},
         )
 
     @strawberry.field(
@@ -474,8 +478,7 @@ class Claim(Node):
     @strawberry.field(description="One chain per report that carried the claim, longest first.")
     async def provenance(self, info: Info) -> list[ProvenanceChain]:
         chains = await info.context.loaders.claim_provenance.load(self.key)
-        source = await info.context.loaders.claim_source.load(self.key)
-        actor = Actor.from_record(source) if source else None
+        actor = await self._source(info) if "source" not in self.pre else cast(Actor | None, self.pre["source"])
         return [ProvenanceChain(reports=[Report.from_record(r) for r in chain], source=actor) for chain in chains]
 
     @strawberry.field(description="How many independent sources assert the same thing.")
@@ -498,51 +501,61 @@ class Claim(Node):
 # coroutine, a loader future and a task of its own, which costs more than the Cypher for a page of 100.
 
 
+def included(rows: list[Any] | None) -> frozenset[str]:
+    """What a page of claims brings back with its rows in the same statement (see claims.claim_projection),
+    from what the query selects of its rows: their source, and their reports with or without publishers."""
+    names: set[str] = set()
+    if below(rows, "source") is not None:
+        names.add("source")
+    reports = below(rows, "reports")
+    if reports is not None:
+        names.add("reports.publisher" if below(reports, "publisher") is not None else "reports")
+    return frozenset(names)
+
+
 async def prefetch_claims(info: Info, claims: Sequence[Claim], selections: list[Any] | None) -> None:
-    """Load, for all ``claims`` at once, the ``source`` and ``reports`` that ``selections`` ask for."""
+    """Load, for all ``claims`` at once, the ``source`` and ``reports`` that ``selections`` ask for and
+    their page did not bring already; then what is asked of the reports."""
     source, reports = below(selections, "source"), below(selections, "reports")
-    if not claims or (source is None and reports is None):
-        return
-    loaders = info.context.loaders
-    keys = [claim.key for claim in claims]
-    sources, carried = await asyncio.gather(
-        load_all(loaders.claim_source, keys) if source is not None else _nothing(),
-        load_all(loaders.claim_reports, keys) if reports is not None else _nothing(),
-    )
-    if sources is not None:
-        for claim, record in zip(claims, sources, strict=True):
+    no_source = [claim for claim in claims if "source" not in claim.pre] if source is not None else []
+    no_reports = [claim for claim in claims if "reports" not in claim.pre] if reports is not None else []
+    if no_source or no_reports:
+        loaders = info.context.loaders
+        sources, carried = await asyncio.gather(
+            load_all(loaders.claim_source, [claim.key for claim in no_source]) if no_source else _nothing(),
+            load_all(loaders.claim_reports, [claim.key for claim in no_reports]) if no_reports else _nothing(),
+        )
+        for claim, record in zip(no_source, sources or [], strict=True):
             claim.pre["source"] = Actor.from_record(record) if record else None
-    if carried is not None:
-        built: list[Report] = []
-        for claim, records in zip(claims, carried, strict=True):
+        for claim, records in zip(no_reports, carried or [], strict=True):
             claim.pre["reports"] = [Report.from_record(r) for r in records]
-            built += claim.pre["reports"]
-        await prefetch_reports(info, built, reports)
+    if reports is not None:
+        await prefetch_reports(info, [report for claim in claims for report in claim.pre["reports"]], reports)
 
 
 async def prefetch_reports(info: Info, reports: Sequence[Report], selections: list[Any] | None) -> None:
-    """Load, for all ``reports`` at once, the ``publisher`` and ``cites`` that ``selections`` ask for."""
+    """Load, for all ``reports`` at once, the ``publisher`` and ``cites`` that ``selections`` ask for and
+    they do not hold already."""
     publisher, cites = below(selections, "publisher"), below(selections, "cites")
-    if not reports or (publisher is None and cites is None):
-        return
-    loaders = info.context.loaders
-    keys = list(dict.fromkeys(report.key for report in reports))
-    publishers, cited = await asyncio.gather(
-        load_all(loaders.report_publisher, keys) if publisher is not None else _nothing(),
-        load_all(loaders.report_cites, keys) if cites is not None else _nothing(),
-    )
-    if publishers is not None:
-        by_key = dict(zip(keys, publishers, strict=True))
-        for report in reports:
+    no_publisher = [report for report in reports if "publisher" not in report.pre] if publisher is not None else []
+    no_cites = [report for report in reports if "cites" not in report.pre] if cites is not None else []
+    if no_publisher or no_cites:
+        loaders = info.context.loaders
+        publisher_keys = list(dict.fromkeys(report.key for report in no_publisher))
+        cites_keys = list(dict.fromkeys(report.key for report in no_cites))
+        publishers, cited = await asyncio.gather(
+            load_all(loaders.report_publisher, publisher_keys) if publisher_keys else _nothing(),
+            load_all(loaders.report_cites, cites_keys) if cites_keys else _nothing(),
+        )
+        by_key = dict(zip(publisher_keys, publishers or [], strict=True))
+        for report in no_publisher:
             record = by_key[report.key]
             report.pre["publisher"] = Actor.from_record(record) if record else None
-    if cited is not None:
-        cited_by_key = dict(zip(keys, cited, strict=True))
-        built: list[Report] = []
-        for report in reports:
+        cited_by_key = dict(zip(cites_keys, cited or [], strict=True))
+        for report in no_cites:
             report.pre["cites"] = [Report.from_record(r) for r in cited_by_key[report.key]]
-            built += report.pre["cites"]
-        await prefetch_reports(info, built, cites)
+    if cites is not None:
+        await prefetch_reports(info, [cited for report in reports for cited in report.pre["cites"]], cites)
 
 
 def _ahead(pre: dict[str, Any], name: str, load: Callable[[Info], Awaitable[T]], info: Info) -> T | Awaitable[T]:
@@ -562,6 +575,21 @@ def node_from(type_name: str, record: Record) -> Node:
     """A GraphQL node of the given type from its stored properties."""
     built: Node = NODE_BUILDERS_WITH_EVENTS[type_name](record)
     return built
+
+
+def _claim_included(record: Record) -> dict[str, Any]:
+    """What a claim's record brought of its related nodes (see included), as Claim.pre."""
+    pre: dict[str, Any] = {}
+    if "_source" in record:
+        pre["source"] = Actor.from_record(record["_source"]) if record["_source"] else None
+    if "_reports" in record:
+        pre["reports"] = [Report.from_record(r) for r in record["_reports"]]
+    return pre
+
+
+def _report_included(record: Record) -> dict[str, Any]:
+    """What a report's record brought of its publisher (see included), as Report.pre."""
+    return {"publisher": Actor.from_record(record["_publisher"]) if record["_publisher"] else None}
 
 
 def _parse_datetime(value: Any) -> dt.datetime | None:

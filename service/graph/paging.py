@@ -54,12 +54,14 @@ def page_query(
     filter: LiteralString,
     sort_key: LiteralString,
     direction: Direction,
+    projection: LiteralString = "n {.*}",
 ) -> LiteralString:
     """The Cypher of one list query.
 
     ``parent`` binds ``p`` for each ``parentId`` of ``$parentIds`` (or is empty
     for a root list, called with one parent id ``""``); ``pattern`` binds ``n``;
-    ``sort_key`` is a string expression over ``n``.
+    ``sort_key`` is a string expression over ``n``; ``projection`` is what each row returns of ``n``
+    (its properties, and whatever related nodes the caller asks for alongside; run on the page's rows only).
 
     A parent's list is walked once whether or not ``$withTotal`` asks for its
     count: the rows are counted and the page kept in the same pass (a popular
@@ -71,7 +73,7 @@ def page_query(
     compare = ">" if direction is Direction.ASC else "<"
     after = f"($after IS NULL OR k {compare} $after[0] OR (k = $after[0] AND id {compare} $after[1]))"
     if not parent:
-        return _root_page_query(pattern, filter, sort_key, direction, after)
+        return _root_page_query(pattern, filter, sort_key, direction, after, projection)
     return f"""
 UNWIND $parentIds AS parentId
 {parent}
@@ -86,7 +88,7 @@ CALL (p) {{
     UNWIND candidates AS row
     WITH row ORDER BY row[0] {order}, row[1] {order} LIMIT $limit
     WITH row[0] AS k, row[2] AS n
-    RETURN collect({{k: k, node: n {{.*}}}}) AS rows
+    RETURN collect({{k: k, node: {projection}}}) AS rows
   }}
   RETURN CASE WHEN $withTotal THEN total ELSE 0 END AS total, rows
 }}
@@ -95,7 +97,12 @@ RETURN parentId, total, rows
 
 
 def _root_page_query(
-    pattern: LiteralString, filter: LiteralString, sort_key: LiteralString, direction: Direction, after: LiteralString
+    pattern: LiteralString,
+    filter: LiteralString,
+    sort_key: LiteralString,
+    direction: Direction,
+    after: LiteralString,
+    projection: LiteralString,
 ) -> LiteralString:
     if sort_key == "''" and direction is Direction.ASC:
         # Id order: a range on n.id (ids are never empty) lets Neo4j walk the id index
@@ -105,7 +112,7 @@ def _root_page_query(
   WHERE n.id > coalesce($after[1], '') AND {filter}
   WITH DISTINCT n
   WITH n ORDER BY n.id LIMIT $limit
-  RETURN collect({{k: '', node: n {{.*}}}}) AS rows"""
+  RETURN collect({{k: '', node: {projection}}}) AS rows"""
     else:
         page = f"""
   MATCH {pattern}
@@ -114,7 +121,7 @@ def _root_page_query(
   WITH n, coalesce({sort_key}, $nullKey) AS k, n.id AS id
   WHERE {after}
   WITH n, k ORDER BY k {direction.value}, n.id {direction.value} LIMIT $limit
-  RETURN collect({{k: k, node: n {{.*}}}}) AS rows"""
+  RETURN collect({{k: k, node: {projection}}}) AS rows"""
     return f"""
 UNWIND $parentIds AS parentId
 CALL () {{

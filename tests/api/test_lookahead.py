@@ -1,4 +1,5 @@
-"""A page of claims loads its rows' sources, reports and publishers ahead, for the whole page at once.
+"""A page of claims loads its rows' sources, reports and publishers ahead, for the whole page at once:
+what the page's own statement can bring, it brings; the rest is loaded level by level after it.
 
 The answers are the same as field by field (node(id:) takes that path); fragments and aliases are
 followed; the rows' resolvers answer from what was loaded, without asking a loader per row.
@@ -65,9 +66,49 @@ async def test_rows_answer_from_the_look_ahead_not_a_loader_each(
 
     assert rows
     assert all(row["source"] for row in rows)
-    # actor, page, sources, reports, publishers, cited reports; the cited reports are rows' reports too,
-    # so their publishers come from the request's loader cache.
-    assert len(sent) == 6
+    # The actor; the page, bringing each row's source and reports with their publishers; the reports the
+    # reports cite; the publishers of those.
+    assert len(sent) == 4
+    assert "_source" in sent[1][0]
+    assert "_publisher" in sent[1][0]
     # A claim reached any other way still answers field by field (and here meets the refusal).
     alone = await execute(ONE, id=rows[0]["id"])
     assert alone["errors"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "brought"),
+    [
+        ("id", []),
+        ("id source { name }", ["_source"]),
+        ("id reports { title }", ["_reports"]),
+        ("id reports { title publisher { name } }", ["_reports", "_publisher"]),
+        ("id source { name } reports { publisher { name } }", ["_source", "_reports", "_publisher"]),
+    ],
+)
+async def test_the_page_statement_brings_what_the_rows_select(
+    seeded: Database, execute: Execute, fields: str, brought: list[str]
+) -> None:
+    query = "query($name: String!) { actor(name: $name) { claims(first: 100) { edges { node { " + fields + " } } } } }"
+    sent: list[tuple[str, dict[str, Any]]] = []
+    token = statement_log.set(sent)
+    try:
+        rows = await page(execute, query)
+    finally:
+        statement_log.reset(token)
+
+    assert rows
+    assert len(sent) == 2  # the actor, then the page with everything its rows need
+    assert [key for key in ("_source", "_reports", "_publisher") if key in sent[1][0]] == brought
+    full = await page(execute, PAGE)  # the page with every field: rows answer alike either way
+    for row, reference in zip(rows, full, strict=True):
+        assert row == {key: _pick(reference[key], row[key]) for key in row}
+
+
+def _pick(reference: Any, shape: Any) -> Any:
+    """``reference`` cut down to the keys ``shape`` has."""
+    if isinstance(shape, dict):
+        return {key: _pick(reference[key], value) for key, value in shape.items()}
+    if isinstance(shape, list):
+        return [_pick(r, v) for r, v in zip(reference, shape, strict=True)]
+    return reference
