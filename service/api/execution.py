@@ -23,22 +23,27 @@ from functools import partial
 from typing import Any, Final, cast
 
 from graphql import (
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLString,
     Undefined,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
 AHEAD: Final = "kb.ahead"
 """Metadata of a Strawberry field whose value a page may load ahead into its rows' ``pre[name]``."""
+COMPUTED: Final = "kb.computed"
+"""Metadata of a field whose resolver is a cheap, pure function of the object alone (no info, no
+arguments, not async), such as a global id: called directly, and again by graphql-core if it must."""
 
 _GENERIC: Final[Any] = object()  # "let graphql-core's own execute_field answer this one"
 _NO_INFO: Final = cast("GraphQLResolveInfo[Any]", None)  # for is_type_of, which in Strawberry never reads it
@@ -48,8 +53,9 @@ _NO_INFO: Final = cast("GraphQLResolveInfo[Any]", None)  # for is_type_of, which
 class PlainField:
     """How to answer one field of one object type without graphql-core's machinery."""
 
-    attribute: str  # read with getattr, unless ``ahead`` names the value loaded ahead
+    attribute: str  # read with getattr, unless ``ahead`` names the value loaded ahead or ``compute`` is given
     ahead: str | None
+    compute: Callable[[Any], Any] | None
     return_type: GraphQLOutputType
     non_null: bool
     leaf: GraphQLLeafType | None  # the leaf type, for a leaf or a list of leaves
@@ -58,7 +64,25 @@ class PlainField:
     item_type: GraphQLOutputType | None  # a list's item type, NonNull included
     item_non_null: bool
 
+    def leaf_value(self, source: Any) -> Any:
+        """A leaf's coerced value, or _GENERIC when anything about it is unusual."""
+        value = getattr(source, self.attribute, _GENERIC) if self.compute is None else self.computed(source)
+        if value is None:
+            return _GENERIC if self.non_null else None
+        if type(value) is str and self.leaf in _STRINGS:
+            return value  # what String and ID coerce a str to
+        return _GENERIC if value is _GENERIC or isinstance(value, Exception) else _leaf(self.leaf, value)  # type: ignore[arg-type]
+
+    def computed(self, source: Any) -> Any:
+        assert self.compute is not None
+        try:
+            return self.compute(source)
+        except Exception:  # noqa: BLE001 - graphql-core calls it again, and handles the error
+            return _GENERIC
+
     def value(self, source: Any) -> Any:
+        if self.compute is not None:
+            return self.computed(source)
         if self.ahead is None:
             return getattr(source, self.attribute, _GENERIC)
         pre = getattr(source, "pre", None)
@@ -90,7 +114,8 @@ def _plan(parent_type: GraphQLObjectType, name: str) -> PlainField | None:
         return None
     ahead = definition.metadata.get(AHEAD)
     basic = getattr(field.resolve, "_is_default", False) and definition.default_resolver is getattr
-    if not basic and ahead is None:
+    compute = _computation(definition) if definition.metadata.get(COMPUTED) else None
+    if not basic and ahead is None and compute is None:
         return None
     return_type = field.type
     non_null = isinstance(return_type, GraphQLNonNull)
@@ -104,6 +129,7 @@ def _plan(parent_type: GraphQLObjectType, name: str) -> PlainField | None:
     return PlainField(
         attribute=definition.python_name,
         ahead=ahead,
+        compute=compute,
         return_type=return_type,
         non_null=non_null,
         leaf=inner if is_leaf_type(inner) else None,
@@ -112,6 +138,21 @@ def _plan(parent_type: GraphQLObjectType, name: str) -> PlainField | None:
         item_type=item_type,
         item_non_null=isinstance(item_type, GraphQLNonNull),
     )
+
+
+def _computation(definition: StrawberryField) -> Callable[[Any], Any] | None:
+    """The function of a COMPUTED field, if it is what COMPUTED promises (else the field is not planned)."""
+    resolver = definition.base_resolver
+    if resolver is None or resolver.is_async or resolver.info_parameter is not None or definition.extensions:
+        return None
+    function = resolver.wrapped_func
+    return None if isinstance(function, (classmethod, staticmethod)) else function
+
+
+_STRINGS: Final = (GraphQLString, GraphQLID)
+
+Selection = list[tuple[str, FieldDetailsList, PlainField | None]]
+"""A grouped field set's fields: response name, field nodes, and the plan where the field is a plain leaf."""
 
 
 def _leaf(leaf: GraphQLLeafType, value: Any) -> Any:
@@ -131,6 +172,55 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # Strawberry always passes a manager; it is empty unless an extension wraps every resolver.
         manager = self.middleware_manager
         self.plain = manager is None or not manager.middlewares
+        # Per grouped field set (one object for all items of a list), its fields with their leaf plans.
+        self._selections: dict[int, tuple[GroupedFieldSet, Selection]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's execute_fields, with plain leaves read in the loop: no Path, no call per field."""
+        if not self.plain:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        cached = self._selections.get(id(grouped_field_set))
+        if cached is None or cached[0] is not grouped_field_set:
+            cached = (grouped_field_set, _selection(parent_type, grouped_field_set))
+            self._selections[id(grouped_field_set)] = cached
+        results: dict[str, Any] = {}
+        pending: list[str] = []
+        try:
+            for name, fields, leaf in cached[1]:
+                if leaf is not None:
+                    value = leaf.leaf_value(source_value)
+                    if value is not _GENERIC:
+                        results[name] = value
+                        continue
+                field_path = Path(path, name, parent_type.name)
+                result = self.execute_field(parent_type, source_value, fields, field_path, position_context)
+                if result is not Undefined:
+                    results[name] = result
+                    if self.is_awaitable(result):
+                        pending.append(name)
+        except Exception:
+            if pending:
+                self.settle_in_background([results[name] for name in pending])
+            raise
+        if not pending:
+            return results
+
+        async def gathered() -> dict[str, Any]:
+            if len(pending) == 1:  # as graphql-core: one field is awaited as is, several gathered
+                results[pending[0]] = await results[pending[0]]
+                return results
+            for name, value in zip(pending, await gather_with_cancel(*(results[n] for n in pending)), strict=True):
+                results[name] = value
+            return results
+
+        return gathered()
 
     def execute_field(
         self,
@@ -217,6 +307,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return completed
 
         async def gathered() -> list[Any]:
+            if len(pending) == 1:
+                completed[pending[0]] = await completed[pending[0]]
+                return completed
             for index, value in zip(pending, await gather_with_cancel(*(completed[i] for i in pending)), strict=True):
                 completed[index] = value
             return completed
@@ -244,6 +337,16 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 return None
 
         return awaited(result)
+
+
+def _selection(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Selection:
+    selection: Selection = []
+    for name, fields in grouped_field_set.items():
+        plan = plain_field(parent_type, fields[0].node.name.value)
+        simple = plan is not None and plan.leaf is not None and plan.ahead is None and not plan.is_list
+        simple = simple and not _directed(fields)
+        selection.append((name, fields, plan if simple else None))
+    return selection
 
 
 def _directed(field_details_list: FieldDetailsList) -> bool:
