@@ -35,8 +35,8 @@ from bench.common import (
     auto_commit,
     bench_neo4j,
     cypher,
-    empty_database,
     free_port,
+    fresh_store,
     generated_graph,
     machine,
     markdown_table,
@@ -319,8 +319,8 @@ def ensure_graph(neo4j: LocalNeo4j, env: dict[str, str], name: str) -> None:
     claims = GRAPHS[name]
     if cypher(neo4j, "MATCH (g:BenchGraph {claims: $claims}) RETURN count(g) AS n", claims=claims)[0]["n"]:
         return
-    print(f"loading the {name} graph ({claims:,} claims) ...", flush=True)
-    empty_database(neo4j)
+    print(f"loading the {name} graph ({claims:,} claims) into a new store ...", flush=True)
+    fresh_store(neo4j)
     subprocess.run([str(KB), "schema", "apply"], env=env, check=True, stdout=subprocess.DEVNULL)
     graph = generated_graph(max(10, claims // 10), max(1, claims // 5))
     subprocess.run([str(KB), "seed", str(graph)], env=env, check=True, stdout=subprocess.DEVNULL)
