@@ -137,20 +137,16 @@ def claims_field(anchor: str, description: str) -> Any:
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
+    key: strawberry.Private[str]  # the stored id
+
     @strawberry.field(description="Global, opaque id.", metadata={COMPUTED: True})
     def id(self) -> strawberry.ID:
-        """Computed from the stored key on demand: most queries never ask for it."""
-        raise NotImplementedError
+        """``Type:key`` encoded, made when asked for (most queries never ask); the class is named as the type."""
+        return strawberry.ID(to_global_id(type(self).__name__, self.key))
 
 
 @strawberry.type(description="A person, organisation, state, government, armed group or media outlet.")
 class Actor(Node):
-    key: strawberry.Private[str]
-
-    @strawberry.field(description="Global, opaque id.", metadata={COMPUTED: True})
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Actor", self.key))
-
     slug: str = strawberry.field(description="The stable id used in seed files.")
     name: str = strawberry.field(description="Canonical name.")
     kind: ActorKind = strawberry.field(description="What sort of actor it is.")  # type: ignore[valid-type]
@@ -306,12 +302,6 @@ class Relation:
 
 @strawberry.type(description="An article or broadcast.")
 class Report(Node):
-    key: strawberry.Private[str]
-
-    @strawberry.field(description="Global, opaque id.", metadata={COMPUTED: True})
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Report", self.key))
-
     slug: str = strawberry.field(description="The stable id used in seed files.")
     title: str | None = strawberry.field(description="The headline or title.")
     url: str | None = strawberry.field(description="Where the report is published, if known.")
@@ -367,12 +357,6 @@ class Participant:
 
 @strawberry.type(description="Something that happened, or is said to be planned or rumoured.")
 class Event(Node):
-    key: strawberry.Private[str]
-
-    @strawberry.field(description="Global, opaque id.", metadata={COMPUTED: True})
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Event", self.key))
-
     slug: str = strawberry.field(description="The stable id used in seed files.")
     name: str = strawberry.field(description="What the event is called.")
     kind: str = strawberry.field(description="e.g. meeting, agreement, coup.")
@@ -433,12 +417,6 @@ class Corroboration:
 
 @strawberry.type(description="One statement attributed to one source.")
 class Claim(Node):
-    key: strawberry.Private[str]
-
-    @strawberry.field(description="Global, opaque id.", metadata={COMPUTED: True})
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(to_global_id("Claim", self.key))
-
     slug: str = strawberry.field(description="The stable id used in seed files.")
     text: str = strawberry.field(description="A faithful paraphrase.")
     quote: str | None = strawberry.field(description="The verbatim words, where a report gives them.")

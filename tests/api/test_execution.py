@@ -187,6 +187,9 @@ async def test_the_service_schema_uses_the_plain_field_executor() -> None:
     assert plain_field(claim, "text") is not None
     assert plain_field(claim, "source") is not None  # loaded ahead by pages
     assert plain_field(claim, "provenance") is None
+    computed = plain_field(claim, "id")
+    assert computed is not None
+    assert computed.compute is not None  # the global id, made only when asked for
 
 
 @pytest.fixture
