@@ -484,9 +484,9 @@ def work_for(contender: str, scenario: Scenario, pools: Pools, tag: str, per_req
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(rows, indent=1) + "\n")
-    (RESULTS / "perf-machine.json").write_text(
-        json.dumps({"machine": machine(), "duration_s": args.duration}, indent=2) + "\n"
-    )
+    machine_file = "perf-machine.json" if args.name == "latest" else f"{args.name}-machine.json"
+    described = {"machine": machine(), "duration_s": args.duration}
+    (RESULTS / machine_file).write_text(json.dumps(described, indent=2) + "\n")
     by_key = {(r["graph"], r["scenario"], r["concurrency"], r["contender"]): r for r in rows}
     table_rows = []
     for (graph, scenario, concurrency, contender), r in sorted(
