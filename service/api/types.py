@@ -329,8 +329,7 @@ class Report(Node):
         return _ahead(self.pre, "publisher", self._publisher, info)
 
     async def _publisher(self, info: Info) -> Actor | None:
-        record = await info.context.loaders.report_publisher.load(self.key)
-        return Actor.from_record(record) if record else None
+        return _actor(await info.context.loaders.report_publisher.load(self.key))
 
     @strawberry.field(description="The report's authors, in byline order.")
     async def authors(self, info: Info) -> list[Actor]:
@@ -450,8 +449,7 @@ class Claim(Node):
         return _ahead(self.pre, "source", self._source, info)
 
     async def _source(self, info: Info) -> Actor | None:
-        record = await info.context.loaders.claim_source.load(self.key)
-        return Actor.from_record(record) if record else None
+        return _actor(await info.context.loaders.claim_source.load(self.key))
 
     @strawberry.field(description="The actors the claim is about.")
     async def about(self, info: Info) -> list[Actor]:
@@ -525,7 +523,7 @@ async def prefetch_claims(info: Info, claims: Sequence[Claim], selections: list[
             load_all(loaders.claim_reports, [claim.key for claim in no_reports]) if no_reports else _nothing(),
         )
         for claim, record in zip(no_source, sources or [], strict=True):
-            claim.pre["source"] = Actor.from_record(record) if record else None
+            claim.pre["source"] = _actor(record)
         for claim, records in zip(no_reports, carried or [], strict=True):
             claim.pre["reports"] = [Report.from_record(r) for r in records]
     if reports is not None:
@@ -540,19 +538,14 @@ async def prefetch_reports(info: Info, reports: Sequence[Report], selections: li
     no_cites = [report for report in reports if "cites" not in report.pre] if cites is not None else []
     if no_publisher or no_cites:
         loaders = info.context.loaders
-        publisher_keys = list(dict.fromkeys(report.key for report in no_publisher))
-        cites_keys = list(dict.fromkeys(report.key for report in no_cites))
         publishers, cited = await asyncio.gather(
-            load_all(loaders.report_publisher, publisher_keys) if publisher_keys else _nothing(),
-            load_all(loaders.report_cites, cites_keys) if cites_keys else _nothing(),
+            load_all(loaders.report_publisher, [report.key for report in no_publisher]) if no_publisher else _nothing(),
+            load_all(loaders.report_cites, [report.key for report in no_cites]) if no_cites else _nothing(),
         )
-        by_key = dict(zip(publisher_keys, publishers or [], strict=True))
-        for report in no_publisher:
-            record = by_key[report.key]
-            report.pre["publisher"] = Actor.from_record(record) if record else None
-        cited_by_key = dict(zip(cites_keys, cited or [], strict=True))
-        for report in no_cites:
-            report.pre["cites"] = [Report.from_record(r) for r in cited_by_key[report.key]]
+        for report, record in zip(no_publisher, publishers or [], strict=True):
+            report.pre["publisher"] = _actor(record)
+        for report, records in zip(no_cites, cited or [], strict=True):
+            report.pre["cites"] = [Report.from_record(r) for r in records]
     if cites is not None:
         await prefetch_reports(info, [cited for report in reports for cited in report.pre["cites"]], cites)
 
@@ -580,7 +573,7 @@ def _claim_included(record: Record) -> dict[str, Any]:
     """What a claim's record brought of its related nodes (see included), as Claim.pre."""
     pre: dict[str, Any] = {}
     if "_source" in record:
-        pre["source"] = Actor.from_record(record["_source"]) if record["_source"] else None
+        pre["source"] = _actor(record["_source"])
     if "_reports" in record:
         pre["reports"] = [Report.from_record(r) for r in record["_reports"]]
     return pre
@@ -588,7 +581,11 @@ def _claim_included(record: Record) -> dict[str, Any]:
 
 def _report_included(record: Record) -> dict[str, Any]:
     """What a report's record brought of its publisher (see included), as Report.pre."""
-    return {"publisher": Actor.from_record(record["_publisher"]) if record["_publisher"] else None}
+    return {"publisher": _actor(record["_publisher"])}
+
+
+def _actor(record: Record | None) -> Actor | None:
+    return Actor.from_record(record) if record else None
 
 
 def _parse_datetime(value: Any) -> dt.datetime | None:
