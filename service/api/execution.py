@@ -7,7 +7,7 @@ ours (``text``, ``name``, ``edges``, ``node``), or a value a page of claims load
 conversion, an awaitable check and the completion dispatch. A page of 100 claims with their sources
 and reports is some 900 such fields.
 
-``Executor.execute_field`` answers those directly: it reads the attribute, coerces a leaf, or goes
+``Executor.execute_fields`` answers those directly: it reads the attribute, coerces a leaf, or goes
 straight on to an object's sub-fields. Errors inside those sub-fields are handled exactly as
 graphql-core does (null in place, the error located at its path, bubbling up to the nearest nullable
 field). Anything unusual (a null where the schema forbids one, a value of the wrong type, a directive
@@ -151,8 +151,9 @@ def _computation(definition: StrawberryField) -> Callable[[Any], Any] | None:
 
 _STRINGS: Final = (GraphQLString, GraphQLID)
 
-Selection = list[tuple[str, FieldDetailsList, PlainField | None]]
-"""A grouped field set's fields: response name, field nodes, and the plan where the field is a plain leaf."""
+Selection = list[tuple[str, FieldDetailsList, PlainField | None, PlainField | None]]
+"""A grouped field set's fields: response name, field nodes, the plan where the field is a plain leaf read in
+the field loop, and the plan where it is any other plain field."""
 
 
 def _leaf(leaf: GraphQLLeafType, value: Any) -> Any:
@@ -172,7 +173,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # Strawberry always passes a manager; it is empty unless an extension wraps every resolver.
         manager = self.middleware_manager
         self.plain = manager is None or not manager.middlewares
-        # Per grouped field set (one object for all items of a list), its fields with their leaf plans.
+        # Per grouped field set (one object for all items of a list), its fields with their plans.
         self._selections: dict[int, tuple[GroupedFieldSet, Selection]] = {}
 
     def execute_fields(
@@ -183,7 +184,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        """graphql-core's execute_fields, with plain leaves read in the loop: no Path, no call per field."""
+        """graphql-core's execute_fields: plain leaves read in the loop (no Path, no call per field), other plain
+        fields answered by _plain, the rest (and whatever _plain hands back) by graphql-core's execute_field."""
         if not self.plain:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         cached = self._selections.get(id(grouped_field_set))
@@ -193,14 +195,18 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         pending: list[str] = []
         try:
-            for name, fields, leaf in cached[1]:
+            for name, fields, leaf, plan in cached[1]:
                 if leaf is not None:
                     value = leaf.leaf_value(source_value)
                     if value is not _GENERIC:
                         results[name] = value
                         continue
                 field_path = Path(path, name, parent_type.name)
-                result = self.execute_field(parent_type, source_value, fields, field_path, position_context)
+                result = (
+                    _GENERIC if plan is None else self._plain(plan, source_value, fields, field_path, position_context)
+                )
+                if result is _GENERIC:
+                    result = super().execute_field(parent_type, source_value, fields, field_path, position_context)
                 if result is not Undefined:
                     results[name] = result
                     if self.is_awaitable(result):
@@ -209,34 +215,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if pending:
                 self.settle_in_background([results[name] for name in pending])
             raise
-        if not pending:
-            return results
-
-        async def gathered() -> dict[str, Any]:
-            if len(pending) == 1:  # as graphql-core: one field is awaited as is, several gathered
-                results[pending[0]] = await results[pending[0]]
-                return results
-            for name, value in zip(pending, await gather_with_cancel(*(results[n] for n in pending)), strict=True):
-                results[name] = value
-            return results
-
-        return gathered()
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        position_context: Any,
-    ) -> Any:
-        node = field_details_list[0].node
-        plan = plain_field(parent_type, node.name.value)
-        if plan is not None and self.plain and not _directed(field_details_list):
-            completed = self._plain(plan, source, field_details_list, path, position_context)
-            if completed is not _GENERIC:
-                return completed
-        return super().execute_field(parent_type, source, field_details_list, path, position_context)
+        return _settled(results, pending) if pending else results
 
     def _plain(
         self, plan: PlainField, source: Any, field_details_list: FieldDetailsList, path: Path, position: Any
@@ -303,18 +282,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             if pending:
                 self.settle_in_background([completed[i] for i in pending])
             raise
-        if not pending:
-            return completed
-
-        async def gathered() -> list[Any]:
-            if len(pending) == 1:
-                completed[pending[0]] = await completed[pending[0]]
-                return completed
-            for index, value in zip(pending, await gather_with_cancel(*(completed[i] for i in pending)), strict=True):
-                completed[index] = value
-            return completed
-
-        return gathered()
+        return _settled(completed, pending) if pending else completed
 
     def _guarded(
         self, return_type: GraphQLOutputType, fields: FieldDetailsList, path: Path, complete: Callable[[], Any]
@@ -343,10 +311,28 @@ def _selection(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSe
     selection: Selection = []
     for name, fields in grouped_field_set.items():
         plan = plain_field(parent_type, fields[0].node.name.value)
-        simple = plan is not None and plan.leaf is not None and plan.ahead is None and not plan.is_list
-        simple = simple and not _directed(fields)
-        selection.append((name, fields, plan if simple else None))
+        if plan is None or _directed(fields):
+            selection.append((name, fields, None, None))
+        elif plan.leaf is not None and plan.ahead is None and not plan.is_list:
+            selection.append((name, fields, plan, None))
+        else:
+            selection.append((name, fields, None, plan))
     return selection
+
+
+def _settled(values: Any, pending: list[Any]) -> Awaitable[Any]:
+    """``values`` (a dict of fields or a list of items) once the awaitables at the keys in ``pending`` are
+    replaced by their results: as graphql-core, one awaited as is, several gathered (cancelled on an error)."""
+
+    async def settled() -> Any:
+        if len(pending) == 1:
+            values[pending[0]] = await values[pending[0]]
+            return values
+        for key, value in zip(pending, await gather_with_cancel(*(values[k] for k in pending)), strict=True):
+            values[key] = value
+        return values
+
+    return settled()
 
 
 def _directed(field_details_list: FieldDetailsList) -> bool:
