@@ -44,7 +44,7 @@ from bench.common import (
 from service.api.auth import Role
 from service.api.graphiql import EXAMPLES
 from service.config import PROJECT_ROOT, Settings
-from service.graph.driver import Database, request_round_trips, statement_log
+from service.graph.driver import Database, recorded_statements, request_round_trips
 from service.local_neo4j import LocalNeo4j
 
 TOKEN = "bench-perf-writer-token-0123456789"
@@ -285,14 +285,13 @@ async def kb_cypher(settings: Settings, query: str, variables: list[dict[str, An
     trips = 0
     try:
         for values in variables:
-            log: list[tuple[str, dict[str, Any]]] = []
             counter = [0]
-            token_log, token_trips = statement_log.set(log), request_round_trips.set(counter)
+            token_trips = request_round_trips.set(counter)
             try:
-                context = Context.create(db, settings, credentials=Credentials(Role.READER, presented=True))
-                result = await schema.execute(query, variable_values=values, context_value=context)
+                with recorded_statements() as log:
+                    context = Context.create(db, settings, credentials=Credentials(Role.READER, presented=True))
+                    result = await schema.execute(query, variable_values=values, context_value=context)
             finally:
-                statement_log.reset(token_log)
                 request_round_trips.reset(token_trips)
             if result.errors:
                 raise RuntimeError(f"kb refused a benchmark query: {result.errors[0].message}")

@@ -49,8 +49,20 @@ T = TypeVar("T")
 
 # Round trips made on behalf of the current request (set by the API per request).
 request_round_trips: ContextVar[list[int] | None] = ContextVar("request_round_trips", default=None)
-# When set, every read statement is appended to it: how bench/ learns the Cypher a request sends.
+# When set, every statement run outside a write unit is appended to it: how bench/ and the tests learn
+# the Cypher a request sends.
 statement_log: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("statement_log", default=None)
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The statements run inside the block (in this context), with their parameters, as they are run."""
+    sent: list[tuple[str, dict[str, Any]]] = []
+    token = statement_log.set(sent)
+    try:
+        yield sent
+    finally:
+        statement_log.reset(token)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from service.api.ids import to_global_id
-from service.graph.driver import Database, statement_log
+from service.graph.driver import Database, recorded_statements
 from tests.conftest import Execute
 
 PAYLOADS = [
@@ -120,15 +120,10 @@ async def test_a_crafted_name_reaches_neo4j_only_as_a_parameter(
     seeded: Database, execute: Execute, payload: str
 ) -> None:
     query = "query($name: String!) { actor(name: $name) { name claims { totalCount } relations { kind } } }"
-    plain: list[tuple[str, dict[str, Any]]] = []
-    crafted: list[tuple[str, dict[str, Any]]] = []
-    token = statement_log.set(plain)
-    try:
+    with recorded_statements() as plain:
         await execute(query, name="Israel")
-        statement_log.set(crafted)
+    with recorded_statements() as crafted:
         result = await execute(query, name=payload)
-    finally:
-        statement_log.reset(token)
 
     assert result["data"] == {"actor": None}
     assert [e["extensions"]["code"] for e in result["errors"]] == ["NOT_FOUND"]

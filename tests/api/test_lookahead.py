@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from service.api.types import Claim, Report
-from service.graph.driver import Database, statement_log
+from service.graph.driver import Database, recorded_statements
 from tests.conftest import Execute
 
 FIELDS = "id text source { name anonymous } reports { title publisher { name } cites { title publisher { name } } }"
@@ -57,12 +57,8 @@ async def test_rows_answer_from_the_look_ahead_not_a_loader_each(
 
     for owner, name in ((Claim, "_source"), (Claim, "_reports"), (Report, "_publisher")):
         monkeypatch.setattr(owner, name, refuse)
-    sent: list[tuple[str, dict[str, Any]]] = []
-    token = statement_log.set(sent)
-    try:
+    with recorded_statements() as sent:
         rows = await page(execute, PAGE)
-    finally:
-        statement_log.reset(token)
 
     assert rows
     assert all(row["source"] for row in rows)
@@ -90,12 +86,8 @@ async def test_the_page_statement_brings_what_the_rows_select(
     seeded: Database, execute: Execute, fields: str, brought: list[str]
 ) -> None:
     query = "query($name: String!) { actor(name: $name) { claims(first: 100) { edges { node { " + fields + " } } } } }"
-    sent: list[tuple[str, dict[str, Any]]] = []
-    token = statement_log.set(sent)
-    try:
+    with recorded_statements() as sent:
         rows = await page(execute, query)
-    finally:
-        statement_log.reset(token)
 
     assert rows
     assert len(sent) == 2  # the actor, then the page with everything its rows need

@@ -9,7 +9,7 @@ from opentelemetry.trace import SpanKind
 
 from service.api.graphiql import EXAMPLES
 from service.config import Settings
-from service.graph.driver import Database, statement_log
+from service.graph.driver import Database, recorded_statements
 from service.observability import setup_tracing
 from tests.api.test_http import make_client
 
@@ -18,17 +18,13 @@ async def test_a_request_is_a_span_with_one_child_per_round_trip(seeded: Databas
     exporter = InMemorySpanExporter()
     assert setup_tracing(exporter)
     [headline, *_] = EXAMPLES
-    sent: list[tuple[str, dict[str, object]]] = []
-    token = statement_log.set(sent)
-    try:
+    with recorded_statements() as sent:
         async with make_client(neo4j_settings) as client:
             response = await client.post(
                 "/graphql",
                 json={"query": headline.query, "variables": headline.variables},
                 headers={"x-request-id": "trace-1"},
             )
-    finally:
-        statement_log.reset(token)
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider)
     provider.force_flush()

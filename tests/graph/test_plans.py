@@ -10,7 +10,7 @@ from service.api.context import Context
 from service.api.graphiql import EXAMPLES
 from service.api.schema import schema
 from service.config import Settings
-from service.graph.driver import Database, statement_log
+from service.graph.driver import Database, recorded_statements
 
 SCANS = {"NodeByLabelScan", "AllNodesScan", "DirectedAllRelationshipsScan", "UndirectedAllRelationshipsScan"}
 
@@ -24,15 +24,11 @@ def operators(plan: Any) -> set[str]:
 
 async def test_the_headline_query_scans_no_label(seeded: Database, neo4j_settings: Settings) -> None:
     [headline, *others] = EXAMPLES
-    recorded: list[tuple[str, dict[str, Any]]] = []
-    token = statement_log.set(recorded)
-    try:
+    with recorded_statements() as recorded:
         for example in [headline, *others[:3]]:
             context = Context.create(seeded, neo4j_settings, credentials=Credentials.anonymous())
             result = await schema.execute(example.query, variable_values=example.variables, context_value=context)
             assert not result.errors
-    finally:
-        statement_log.reset(token)
 
     auth = (neo4j_settings.neo4j_user, neo4j_settings.neo4j_password.get_secret_value())
     async with AsyncGraphDatabase.driver(neo4j_settings.effective_neo4j_uri(), auth=auth) as driver:
