@@ -22,8 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from bench.common import percentiles
 from neo4j import READ_ACCESS, AsyncGraphDatabase
@@ -68,15 +67,7 @@ async def run(work: dict[str, Any], concurrency: int, duration: float) -> dict[s
 
 async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callable[[], Awaitable[None]]]:
     if work["kind"] == "http":
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        client = httpx.AsyncClient(timeout=60, limits=limits)
-        url = work["url"]
-
-        async def post(request: dict[str, Any]) -> bool:
-            response = await client.post(url, json=request["body"], headers=request.get("headers", {}))
-            return response.status_code == 200 and not response.json().get("errors")
-
-        return post, client.aclose
+        return _http_sender(work)
 
     driver = AsyncGraphDatabase.driver(work["uri"], auth=(work["user"], work["password"]))
     if work["kind"] == "cypher":
@@ -103,6 +94,66 @@ async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callabl
         return True
 
     return ingest, db.close
+
+
+def _http_sender(work: dict[str, Any]) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    """POSTs over keep-alive HTTP/1.1 connections, one per request in flight, each request's bytes made once.
+
+    A general client (httpx) spent 1.3 ms of CPU per request here: on 2 cores it took 0.8 of one core
+    from the servers it was measuring. This one writes bytes made before the clock starts and reads the
+    status line, the headers it needs and the body; an answer counts as an error unless it is 200 and its
+    JSON has no `errors`.
+    """
+    url = urlsplit(work["url"])
+    host, port = url.hostname or "127.0.0.1", url.port or 80
+    encoded: dict[int, bytes] = {}
+    for request in work["requests"]:
+        body = json.dumps(request["body"]).encode()
+        headers = {"host": f"{host}:{port}", "content-type": "application/json", **request.get("headers", {})}
+        head = f"POST {url.path or '/'} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        encoded[id(request)] = (head + f"content-length: {len(body)}\r\n\r\n").encode() + body
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    opened: list[asyncio.StreamWriter] = []
+
+    async def post(request: dict[str, Any]) -> bool:
+        if idle:
+            reader, writer = idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(host, port)
+            opened.append(writer)
+        writer.write(encoded[id(request)])
+        status, headers, body = await _response(reader)
+        if headers.get(b"connection", b"").lower() == b"close":
+            writer.close()
+        else:
+            idle.append((reader, writer))
+        return status == 200 and not json.loads(body).get("errors")
+
+    async def close() -> None:
+        for writer in opened:
+            writer.close()
+
+    return post, close
+
+
+async def _response(reader: asyncio.StreamReader) -> tuple[int, dict[bytes, bytes], bytes]:
+    """One HTTP/1.1 response: status, headers (names lowercased), body (by content-length or chunked)."""
+    lines = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name:
+            headers[name.strip().lower()] = value.strip()
+    if b"content-length" in headers:
+        return status, headers, await reader.readexactly(int(headers[b"content-length"]))
+    if headers.get(b"transfer-encoding", b"").lower() != b"chunked":
+        raise ValueError("a response with neither content-length nor chunked encoding")
+    chunks = []
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        chunks.append(await reader.readexactly(size + 2))
+    await reader.readuntil(b"\r\n")  # no trailers are sent; the chunked body ends with an empty line
+    return status, headers, b"".join(chunk[:-2] for chunk in chunks)
 
 
 def main() -> None:
