@@ -13,6 +13,13 @@ graphql-core does (null in place, the error located at its path, bubbling up to 
 field). Anything unusual (a null where the schema forbids one, a value of the wrong type, a directive
 on the field, an abstract type, middleware) goes to graphql-core's own ``execute_field``, unchanged.
 A plain field has no side effects, so trying it first and then handing it over is safe.
+
+Where an object's whole sub-selection is plain, at every depth (a page's edges, each with its claim,
+source, reports and publishers), it is answered as one tree by ``_fill``: one call per object, no Path,
+no sub-field collection per object. At the first value the tree cannot answer it gives up on that
+object, which then goes the per-field way above, where its error is made as graphql-core makes it.
+On a page of 100 claims with sources and reports this took the execution from 9.8 to 8.2 ms (medians
+of alternating blocks in one process, database time included).
 """
 
 from __future__ import annotations
@@ -151,6 +158,10 @@ def _computation(definition: StrawberryField) -> Callable[[Any], Any] | None:
 
 _STRINGS: Final = (GraphQLString, GraphQLID)
 
+Tree = list[tuple[str, "PlainField | str", "Tree | None"]]
+"""An object's sub-selection when every field in it, at every depth, is plain: response name, then the plan
+(or, for ``__typename``, the type's name), then the sub-tree of an object field (None for a leaf)."""
+
 Selection = list[tuple[str, FieldDetailsList, PlainField | None, PlainField | None]]
 """A grouped field set's fields: response name, field nodes, the plan where the field is a plain leaf read in
 the field loop, and the plan where it is any other plain field."""
@@ -175,6 +186,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self.plain = manager is None or not manager.middlewares
         # Per grouped field set (one object for all items of a list), its fields with their plans.
         self._selections: dict[int, tuple[GroupedFieldSet, Selection]] = {}
+        # Per object type and field nodes, the tree of a sub-selection that is plain all the way down (or None).
+        self._trees: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, Tree | None]] = {}
 
     def execute_fields(
         self,
@@ -232,6 +245,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 return _GENERIC
             object_type = plan.object_type
             assert object_type is not None
+            tree = self._tree(object_type, field_details_list) if position is None else None
+            if tree is not None and (filled := _fill(tree, value)) is not _GENERIC:
+                return filled
             return self._guarded(
                 plan.return_type,
                 field_details_list,
@@ -263,10 +279,14 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         assert item_type is not None
         completed: list[Any] = []
         pending: list[int] = []
+        tree = self._tree(object_type, fields) if position is None else None
         try:
             for index, item in enumerate(items):
                 if item is None:
                     completed.append(None)
+                    continue
+                if tree is not None and (filled := _fill(tree, item)) is not _GENERIC:
+                    completed.append(filled)
                     continue
                 item_path = path.add_key(index, None)
                 result = self._guarded(
@@ -305,6 +325,87 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 return None
 
         return awaited(result)
+
+    def _tree(self, object_type: GraphQLObjectType, fields: FieldDetailsList) -> Tree | None:
+        """The sub-selection of ``fields`` on ``object_type`` as a Tree, or None where any field in it, at any
+        depth, is not plain (or is deferred, or carries a directive)."""
+        key = (object_type, id(fields))
+        cached = self._trees.get(key)
+        if cached is not None and cached[0] is fields:
+            return cached[1]
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, fields)
+        tree = None if new_defer_usages else self._tree_of(object_type, grouped_field_set)
+        self._trees[key] = (fields, tree)
+        return tree
+
+    def _tree_of(self, object_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Tree | None:
+        tree: Tree = []
+        for name, fields in grouped_field_set.items():
+            if _directed(fields) or any(details.defer_usage is not None for details in fields):
+                return None
+            field_name = fields[0].node.name.value
+            if field_name == "__typename":
+                tree.append((name, object_type.name, None))
+                continue
+            plan = plain_field(object_type, field_name)
+            if plan is None:
+                return None
+            sub = self._tree(plan.object_type, fields) if plan.object_type is not None else None
+            if plan.object_type is not None and sub is None:
+                return None
+            tree.append((name, plan, sub))
+        return tree
+
+
+def _fill(tree: Tree, source: Any) -> Any:
+    """The response of a plain sub-selection on ``source``, with no Path, no error handling and no call per
+    object but this one; _GENERIC at the first thing it cannot answer (a null where the schema forbids one, a
+    value of the wrong type), which the caller then hands to the per-field path, where that error is made.
+    Every value it reads is plain, so reading it twice has no effect."""
+    result: dict[str, Any] = {}
+    for name, plan, sub in tree:
+        if type(plan) is str:
+            result[name] = plan
+            continue
+        assert isinstance(plan, PlainField)
+        if sub is None and not plan.is_list:
+            value = plan.leaf_value(source)
+            if value is _GENERIC:
+                return _GENERIC
+            result[name] = value
+            continue
+        value = plan.value(source)
+        if value is _GENERIC or isinstance(value, Exception):
+            return _GENERIC
+        if value is None:
+            if plan.non_null:
+                return _GENERIC
+        elif not plan.is_list:
+            assert sub is not None
+            if not plan.accepts(value) or (value := _fill(sub, value)) is _GENERIC:
+                return _GENERIC
+        elif not isinstance(value, (list, tuple)):
+            return _GENERIC
+        else:
+            items: list[Any] = []
+            for item in value:
+                if item is None:
+                    if plan.item_non_null:
+                        return _GENERIC
+                    items.append(None)
+                    continue
+                if sub is None:
+                    item = _leaf(plan.leaf, item)  # type: ignore[arg-type]
+                elif plan.accepts(item):
+                    item = _fill(sub, item)
+                else:
+                    return _GENERIC
+                if item is _GENERIC:
+                    return _GENERIC
+                items.append(item)
+            value = items
+        result[name] = value
+    return result
 
 
 def _selection(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Selection:

@@ -83,6 +83,17 @@ class Box:
     named: Named | None
 
 
+@dataclasses.dataclass
+class Lookalike:
+    """Has every attribute of a Leaf, but is not one: graphql-core refuses it where a Leaf is expected."""
+
+    name: str
+    colour: Colour = Colour.RED
+    at: dt.datetime | None = None
+    tags: list[str] = dataclasses.field(default_factory=list)
+    maybe_tags: list[str | None] | None = None
+
+
 def leaf(label: Any, **changes: Any) -> Leaf:
     built = Leaf(name=label, colour=Colour.RED, at=dt.datetime(2024, 1, 2, tzinfo=dt.UTC), tags=["a"], maybe_tags=None)
     return dataclasses.replace(built, **changes)
@@ -103,7 +114,21 @@ BOXES: dict[str, Box] = {
     "failing": box(leaf("fails"), leaf("fails"), [leaf("ok"), leaf("fails")], [leaf("fails")]),
     "ahead": box(leaf("", pre={"twin": leaf("p")}), leaf("b", pre={"twin": None}), [leaf("c", pre={"twin": leaf("")})]),
     "half_ahead": box(leaf("a"), None, [leaf("c", pre={"twin": leaf("d")}), leaf("e")]),
+    "null_object": box(None, leaf("m"), [leaf("b")], [None, leaf("g")]),
+    # String makes "3" of 3, and refuses an object; Colour refuses a str
+    "coerced": box(leaf("a", tags=["x", 3]), leaf("c", maybe_tags=[1.5, None]), [leaf("b", tags=[object()])]),
+    "bad_enum": box(leaf("a"), None, [leaf("b"), leaf("c", colour="red")]),
+    "lookalike": box(Lookalike("a"), Lookalike("m"), [leaf("b"), Lookalike("c")]),
+    "not_lists": box(leaf("a", tags="ab"), leaf("m", maybe_tags="cd"), "xy", "zw"),  # a str is not a list
 }  # fmt: skip
+
+
+@strawberry.type
+class Crate:
+    """A box inside a plain object, so that whole sub-selections of a box are answered as one tree."""
+
+    box: Box
+    boxes: list[Box | None]
 
 
 @strawberry.type
@@ -115,6 +140,10 @@ class Query:
     @strawberry.field
     def strict_box(self, name: str) -> Box:
         return BOXES[name]
+
+    @strawberry.field
+    def crate(self, name: str) -> Crate | None:
+        return Crate(box=BOXES[name], boxes=[BOXES["ok"], BOXES[name], None])
 
 
 SMALL = strawberry.Schema(query=Query, types=[Leaf])
@@ -131,6 +160,9 @@ DOCUMENTS = [
     "{ box(name: $NAME) { ...F leaves { name @skip(if: true) colour @include(if: true) } } }"
     " fragment F on Box { leaf { name } }",
     "{ box(name: $NAME) { leaf { name @include(if: false) colour } maybeLeaves { __typename } } }",
+    "{ crate(name: $NAME) { box { leaf { name colour tags } maybeLeaf { name maybeTags } leaves { tags } } } }",
+    "{ crate(name: $NAME) { boxes { __typename leaf { name at } maybeLeaves { colour } } } }",
+    "{ crate(name: $NAME) { boxes { leaves { name } } box { maybeLeaf { twin { name } } leaves { slow } } } }",
 ]
 
 
@@ -178,6 +210,31 @@ async def test_the_cases_reach_the_fast_path_and_its_hand_overs(monkeypatch: pyt
     assert result.data == {"box": None}  # the null item of a non-null list nulls the nearest nullable field
     assert [e.path for e in result.errors or []] == [["box", "leaves", 1]]
     assert generic == ["Query.box", "Box.leaves"]  # handed over at the null item, which ends the box
+
+
+async def test_a_plain_sub_selection_is_answered_as_one_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the crate everything is plain: no object of it goes through graphql-core's sub-field machinery,
+    until a value the tree cannot answer (a null leaf name) hands that object over."""
+    completed: list[str] = []
+    stock = StrawberryGraphQLCoreExecutionContext.collect_and_execute_subfields
+
+    def spy(self: Any, return_type: Any, *args: Any) -> Any:
+        completed.append(return_type.name)
+        return stock(self, return_type, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "collect_and_execute_subfields", spy)
+    monkeypatch.setattr(SMALL, "execution_context_class", Executor)
+    document = "{ crate(name: $NAME) { box { leaf { name } leaves { name tags } } } }"
+    result = await SMALL.execute(document.replace("$NAME", '"ok"'))
+    assert result.errors is None
+    assert completed == ["Crate"]
+
+    completed.clear()
+    result = await SMALL.execute(document.replace("$NAME", '"null_item"'))
+    assert result.data == {"crate": None}
+    # The box's tree stopped at the null item of its non-null list. The box went the per-field way, and its list
+    # graphql-core's, with the item before the null completed as graphql-core completes an object.
+    assert completed == ["Crate", "Box", "Leaf"]
 
 
 async def test_the_service_schema_uses_the_plain_field_executor() -> None:
