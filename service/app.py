@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -66,6 +67,18 @@ class AppState:
         return self.schema_applied
 
 
+def _freeze_startup_heap() -> None:
+    """Exempt what startup made (modules, the schema, the driver: some 80,000 objects) from garbage collection.
+
+    The collector's oldest generation ran every few pages of 100 claims, each time walking all of it: with
+    the younger ones, a fifth of such a page's time in process (2.4 s of 12.5 s over 1,300 pages; 1.1 s once
+    frozen). Once per process; what a request makes is collected as before.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.collect()
+        gc.freeze()
+
+
 def _wants_html(request: Request) -> bool:
     return request.method == "GET" and "text/html" in request.headers.get("accept", "")
 
@@ -80,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not state.graphiql.installed():
             log.warning("GraphiQL's files are missing (run `make install`); /graphql in a browser will say so")
         await state.ensure_schema()
+        _freeze_startup_heap()
         log.info("started; Neo4j at %s", state.settings.effective_neo4j_uri())
         try:
             yield
