@@ -70,6 +70,17 @@ def below(selections: list[Any] | None, *path: str) -> list[Any] | None:
     return selections
 
 
+def field_names(selections: list[Any]) -> set[str]:
+    """The names of the fields ``selections`` select (fragments followed, aliases merged)."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        elif isinstance(selection, (FragmentSpread, InlineFragment)):
+            names |= field_names(selection.selections)
+    return names
+
+
 def _fields_named(selections: list[Any], name: str) -> list[SelectedField]:
     found: list[SelectedField] = []
     for selection in selections:

@@ -13,13 +13,13 @@ from typing import Annotated, Any, TypeVar, cast
 import strawberry
 
 from service.api.arguments import bounded, page_arguments, partial_date
-from service.api.connections import Connection, below, selected, wants_total
+from service.api.connections import Connection, below, field_names, selected, wants_total
 from service.api.context import Info
 from service.api.execution import AHEAD, COMPUTED
 from service.api.ids import to_global_id
 from service.api.loaders import freeze, load_all
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
-from service.graph.claims import ClaimFilter, ClaimOrder
+from service.graph.claims import ClaimFilter, ClaimOrder, RowShape
 from service.graph.driver import Record
 from service.graph.events import EventFilter, EventOrder
 from service.ingest import models
@@ -98,7 +98,7 @@ async def claim_connection(
 ) -> Connection[Claim]:
     first, after_key = page_arguments(info, first, after)
     rows = selected(info, "edges", "node")
-    include = (("include", included(rows)),)
+    include = (("shape", row_shape(rows)),)
     page = await info.context.loaders.claim_pages.load(
         (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info), include))
     )
@@ -498,16 +498,64 @@ class Claim(Node):
 # coroutine, a loader future and a task of its own, which costs more than the Cypher for a page of 100.
 
 
-def included(rows: list[Any] | None) -> frozenset[str]:
+# The stored property each field of a page's nodes reads (from_record), and the fields that read none
+# (answered from the key, or loaded by it). A field in neither makes its node bring every property, so a
+# new field is never answered from a property left out; tests/api/test_lookahead.py checks every field of
+# the schema is in one of the two.
+READS: dict[str, dict[str, str]] = {
+    "Claim": {name: name for name in ("text", "quote", "modality", "retracted", "proposition", "firstReportedAt")},
+    "Actor": {name: name for name in ("name", "kind", "aliases", "description", "anonymous", "descriptor")},
+    "Report": {name: name for name in ("title", "url", "publishedAt", "kind")},
+}
+KEYED: dict[str, frozenset[str]] = {
+    "Claim": frozenset(
+        {"id", "slug", "source", "about", "aboutEvents", "reports", "provenance", "corroboration", "__typename"}
+    ),
+    "Actor": frozenset(
+        {"id", "slug", "claims", "claimsMade", "events", "relations", "neighbors", "affiliations", "__typename"}
+    ),
+    "Report": frozenset({"id", "slug", "claims", "publisher", "authors", "cites", "citedBy", "__typename"}),
+}
+
+
+def row_shape(rows: list[Any] | None) -> RowShape:
     """What a page of claims brings back with its rows in the same statement (see claims.claim_projection),
-    from what the query selects of its rows: their source, and their reports with or without publishers."""
-    names: set[str] = set()
+    from what the query selects of its rows: their source, and their reports with or without publishers, and
+    of each node the properties its selected fields read.
+
+    A row's source also answers its ``provenance { source }`` (Claim.provenance), so both selections count.
+    """
+    brings: set[str] = set()
+    source = _both(below(rows, "source"), below(rows, "provenance", "source"))
     if below(rows, "source") is not None:
-        names.add("source")
+        brings.add("source")
     reports = below(rows, "reports")
+    publisher = below(reports, "publisher")
     if reports is not None:
-        names.add("reports.publisher" if below(reports, "publisher") is not None else "reports")
-    return frozenset(names)
+        brings.add("reports.publisher" if publisher is not None else "reports")
+    return RowShape(
+        brings=frozenset(brings),
+        claim=_reads("Claim", rows),
+        source=_reads("Actor", source),
+        reports=_reads("Report", reports),
+        publisher=_reads("Actor", publisher),
+    )
+
+
+def _reads(type_name: str, selections: list[Any] | None) -> frozenset[str] | None:
+    """The stored properties the fields ``selections`` select of a ``type_name`` read; None for all of them."""
+    reads, keyed = READS[type_name], KEYED[type_name]
+    properties: set[str] = set()
+    for name in field_names(selections or []):
+        if name in reads:
+            properties.add(reads[name])
+        elif name not in keyed:
+            return None
+    return frozenset(properties)
+
+
+def _both(one: list[Any] | None, other: list[Any] | None) -> list[Any] | None:
+    return None if one is None and other is None else [*(one or []), *(other or [])]
 
 
 async def prefetch_claims(info: Info, claims: Sequence[Claim], selections: list[Any] | None) -> None:
@@ -570,7 +618,7 @@ def node_from(type_name: str, record: Record) -> Node:
 
 
 def _claim_included(record: Record) -> dict[str, Any]:
-    """What a claim's record brought of its related nodes (see included), as Claim.pre."""
+    """What a claim's record brought of its related nodes (see row_shape), as Claim.pre."""
     pre: dict[str, Any] = {}
     if "_source" in record:
         pre["source"] = _actor(record["_source"])
@@ -580,7 +628,7 @@ def _claim_included(record: Record) -> dict[str, Any]:
 
 
 def _report_included(record: Record) -> dict[str, Any]:
-    """What a report's record brought of its publisher (see included), as Report.pre."""
+    """What a report's record brought of its publisher (see row_shape), as Report.pre."""
     return {"publisher": _actor(record["_publisher"])}
 
 

@@ -79,29 +79,77 @@ ANCHORS: dict[str, tuple[LiteralString, LiteralString]] = {
 _REPORTS: LiteralString = (
     "MATCH (n)-[:REPORTED_IN]->(r:Report) WITH r ORDER BY r.publishedAt IS NULL, r.publishedAt, r.id"
 )
-_PUBLISHER: LiteralString = "COLLECT { MATCH (r)-[:PUBLISHED_BY]->(a:Actor) RETURN a {.*} }[0]"
-INCLUDES: dict[str, LiteralString] = {
-    "source": "_source: COLLECT { MATCH (n)-[:ATTRIBUTED_TO]->(s:Actor) RETURN s {.*} }[0]",
-    "reports": f"_reports: COLLECT {{ {_REPORTS} RETURN r {{.*}} }}",
-    "reports.publisher": f"_reports: COLLECT {{ {_REPORTS} RETURN r {{.*, _publisher: {_PUBLISHER}}} }}",
+
+# The stored properties a row can bring of each kind of node, by name, as map projection items. `id` always
+# comes. Names only ever come from here, never from a request.
+PROPERTIES: dict[str, dict[str, LiteralString]] = {
+    "Claim": {
+        "text": ".text",
+        "quote": ".quote",
+        "modality": ".modality",
+        "retracted": ".retracted",
+        "proposition": ".proposition",
+        "firstReportedAt": ".firstReportedAt",
+    },
+    "Actor": {
+        "name": ".name",
+        "kind": ".kind",
+        "aliases": ".aliases",
+        "description": ".description",
+        "anonymous": ".anonymous",
+        "descriptor": ".descriptor",
+    },
+    "Report": {"title": ".title", "url": ".url", "publishedAt": ".publishedAt", "kind": ".kind"},
 }
 
 
-def claim_projection(include: frozenset[str]) -> LiteralString:
-    """A claim's properties and the ``include``d (keys of INCLUDES): ``source``, and ``reports`` or
-    ``reports.publisher`` (the reports with each one's publisher)."""
-    if "reports.publisher" in include:
-        include = include - {"reports"}
-    extra = [INCLUDES[name] for name in INCLUDES if name in include]
-    return "n {.*, " + ", ".join(extra) + "}" if extra else "n {.*}"
+@dataclass(frozen=True)
+class RowShape:
+    """What each row of a page of claims brings: the names in ``brings`` (``source``, and ``reports`` or
+    ``reports.publisher``: the reports with each one's publisher), and of the claim and each node brought,
+    the properties named (keys of PROPERTIES; None: every stored property)."""
+
+    brings: frozenset[str] = frozenset()
+    claim: frozenset[str] | None = None
+    source: frozenset[str] | None = None
+    reports: frozenset[str] | None = None
+    publisher: frozenset[str] | None = None
+
+
+def claim_projection(shape: RowShape) -> LiteralString:
+    """The map projection of a row of ``shape``, its claim bound to ``n``."""
+    items = _items("Claim", shape.claim)
+    if "source" in shape.brings:
+        source = _map("s", "Actor", shape.source, [])
+        items.append("_source: COLLECT { MATCH (n)-[:ATTRIBUTED_TO]->(s:Actor) RETURN " + source + " }[0]")
+    if "reports" in shape.brings or "reports.publisher" in shape.brings:
+        extra: list[LiteralString] = []
+        if "reports.publisher" in shape.brings:
+            publisher = _map("a", "Actor", shape.publisher, [])
+            extra.append("_publisher: COLLECT { MATCH (r)-[:PUBLISHED_BY]->(a:Actor) RETURN " + publisher + " }[0]")
+        items.append("_reports: COLLECT { " + _REPORTS + " RETURN " + _map("r", "Report", shape.reports, extra) + " }")
+    return "n {" + ", ".join(items) + "}"
+
+
+def _items(label: str, properties: frozenset[str] | None) -> list[LiteralString]:
+    if properties is None:
+        return [".*"]
+    known = PROPERTIES[label]
+    return [".id", *(known[name] for name in sorted(properties))]
+
+
+def _map(
+    variable: LiteralString, label: str, properties: frozenset[str] | None, extra: list[LiteralString]
+) -> LiteralString:
+    return variable + " {" + ", ".join(_items(label, properties) + extra) + "}"
 
 
 @cache
 def claim_page_query(
-    anchor: str, order: ClaimOrder, conditions: frozenset[str], include: frozenset[str] = frozenset()
+    anchor: str, order: ClaimOrder, conditions: frozenset[str], shape: RowShape = RowShape()
 ) -> LiteralString:
     """The page query of one anchor and order, holding the conditions named (keys of CONDITIONS), its rows
-    carrying what ``include`` names (see claim_projection)."""
+    of the ``shape`` given."""
     parent, pattern = ANCHORS[anchor]
     filter = " AND ".join([CONDITIONS[name] for name in CONDITIONS if name in conditions] or ["true"])
     return page_query(
@@ -110,7 +158,7 @@ def claim_page_query(
         filter=filter,
         sort_key=order.value[0],
         direction=order.value[1],
-        projection=claim_projection(include),
+        projection=claim_projection(shape),
     )
 
 
@@ -124,14 +172,14 @@ async def claim_pages(
     first: int,
     after: list[str] | None,
     with_total: bool = True,
-    include: frozenset[str] = frozenset(),
+    shape: RowShape = RowShape(),
 ) -> dict[str, Page]:
-    """A page of claims for each parent (an actor, report or event; ``""`` for the root list), each row
-    with what ``include`` names (see claim_projection)."""
+    """A page of claims for each parent (an actor, report or event; ``""`` for the root list), its rows of
+    the ``shape`` given."""
     params = where.params()
     return await fetch_pages(
         db,
-        claim_page_query(anchor, order, frozenset(params), include),
+        claim_page_query(anchor, order, frozenset(params), shape),
         parent_ids,
         first=first,
         after=after,

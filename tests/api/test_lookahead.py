@@ -1,8 +1,10 @@
 """A page of claims loads its rows' sources, reports and publishers ahead, for the whole page at once:
 what the page's own statement can bring, it brings; the rest is loaded level by level after it.
 
-The answers are the same as field by field (node(id:) takes that path); fragments and aliases are
-followed; the rows' resolvers answer from what was loaded, without asking a loader per row.
+The answers are the same as field by field (node(id:) takes that path, with every stored property);
+fragments and aliases are followed; the rows' resolvers answer from what was loaded, without asking a
+loader per row. The page's statement brings of each node only the properties the selected fields read,
+and every field of the schema says which it reads (or that it reads none).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 
-from service.api.types import Claim, Report
+from service.api.schema import schema
+from service.api.types import KEYED, READS, Claim, Report
 from service.graph.driver import Database, recorded_statements
 from tests.conftest import Execute
 
@@ -104,3 +108,55 @@ def _pick(reference: Any, shape: Any) -> Any:
     if isinstance(shape, list):
         return [_pick(r, v) for r, v in zip(reference, shape, strict=True)]
     return reference
+
+
+def test_every_field_of_a_page_node_says_what_it_reads() -> None:
+    for type_name in READS:
+        graphql_type = schema._schema.get_type(type_name)
+        assert isinstance(graphql_type, GraphQLObjectType)
+        assert set(graphql_type.fields) | {"__typename"} == set(READS[type_name]) | KEYED[type_name]
+        assert not set(READS[type_name]) & KEYED[type_name]
+
+
+def every_field(type_name: str, depth: int) -> str:
+    """Every field of the type without arguments, objects' fields ``depth`` levels down."""
+    graphql_type = schema._schema.get_type(type_name)
+    assert isinstance(graphql_type, GraphQLObjectType)
+    parts = []
+    for name, field in graphql_type.fields.items():
+        inner = get_named_type(field.type)
+        if field.args:
+            continue
+        if is_leaf_type(inner):
+            parts.append(name)
+        elif isinstance(inner, GraphQLObjectType) and depth > 0:
+            parts.append(f"{name} {{ {every_field(inner.name, depth - 1)} }}")
+    return " ".join(parts)
+
+
+ALL_FIELDS = every_field("Claim", 2)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ALL_FIELDS,
+        # provenance answers with the row's own source: the source brings what both select
+        "source { name } provenance { source { " + every_field("Actor", 0) + " } }",
+        "reports { title } provenance { reports { " + every_field("Report", 0) + " } }",
+        "text @include(if: true) ... on Claim { modality } reports { ... { kind } }",
+        *[f"{name} {{ {every_field('Actor', 0)} }}" for name in ("source", "about")],
+        *[every_field("Claim", 0).split()[i] for i in range(len(every_field("Claim", 0).split()))],
+    ],
+)
+async def test_rows_bring_what_their_fields_read(seeded: Database, execute: Execute, fields: str) -> None:
+    query = (
+        "query($name: String!) { actor(name: $name) { claims(first: 100) { edges { node { id " + fields + " } } } } }"
+    )
+    rows = await page(execute, query)
+
+    assert len(rows) >= 5
+    for row in rows:
+        alone = await execute("query($id: ID!) { node(id: $id) { ... on Claim { id " + fields + " } } }", id=row["id"])
+        assert alone["errors"] == []
+        assert alone["data"]["node"] == row
