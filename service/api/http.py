@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, GraphQLSyntaxError, OperationType
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -210,13 +211,19 @@ class GraphQLEndpoint:
                 message = "introspection is turned off on this endpoint (KB_INTROSPECTION=false)"
                 return self.request_error(media, GraphQLError(message, extensions={"code": "FORBIDDEN"}))
 
-        result = await schema.execute(
-            query,
-            variable_values=graphql_request.variables,
-            context_value=context,
-            operation_name=graphql_request.operation_name,
-            allowed_operation_types=_allowed(request.method),
-        )
+        result: ExecutionResult | GraphQLExecutionResult | None = None
+        if operation is not None and operation.operation == OperationType.QUERY:
+            result = await schema.execute_valid(
+                document, graphql_request.variables, context, graphql_request.operation_name
+            )
+        if result is None:
+            result = await schema.execute(
+                query,
+                variable_values=graphql_request.variables,
+                context_value=context,
+                operation_name=graphql_request.operation_name,
+                allowed_operation_types=_allowed(request.method),
+            )
         if isinstance(result, PreExecutionError) or (
             result.data is None and result.errors and all(e.path is None for e in result.errors)
         ):
@@ -303,7 +310,7 @@ def _allowed(method: str) -> tuple[StrawberryOperationType, ...]:
     return (query,) if method == "GET" else (query, mutation)
 
 
-def _body(result: ExecutionResult) -> dict[str, Any]:
+def _body(result: ExecutionResult | GraphQLExecutionResult) -> dict[str, Any]:
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = _counted([e.formatted for e in result.errors])

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import Enum
-from typing import Annotated
+from inspect import isawaitable
+from typing import Annotated, Any
 
 import strawberry
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, specified_rules
+from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.schema.schema import validate_document
 from strawberry.types.execution import ExecutionContext
 
 from service.api.arguments import bounded, key_of, page_arguments, partial_date, required_key_of
 from service.api.connections import Connection, wants_total
 from service.api.context import Context, Info
-from service.api.errors import ErrorCodes
+from service.api.errors import ErrorCodes, coded_error
 from service.api.execution import Executor
 from service.api.ids import from_global_id
 from service.api.limits import parse_document
@@ -288,6 +291,55 @@ class SharedParseCache(SchemaExtension):
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry would log every error; ErrorCodes logs the unexpected ones, in full, with the request id."""
+
+    async def execute_valid(
+        self, document: DocumentNode, variables: dict[str, Any], context: Context, operation_name: str | None
+    ) -> ExecutionResult | None:
+        """A parsed document's result, as ``execute`` would give it, straight from graphql-core; None, without
+        running it, when the document is not valid (``execute`` then says why).
+
+        ``execute`` first runs its extensions' hooks, its parse and validation caches and its own bookkeeping:
+        0.16 ms of a point lookup's 0.93 ms in process (the whole lookup 0.77 ms without them). Here the
+        validation is Strawberry's own (graphql-core's rules and its two), once per document, and the errors
+        are coded as ErrorCodes codes them. The endpoint calls it for queries; mutations, and requests that
+        never reach execution, go through ``execute``.
+        """
+        if not _valid(document):
+            return None
+        try:
+            result = execute(
+                self._schema,
+                document,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=context,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # as Strawberry passes it
+                executor_class=self.execution_context_class,
+            )
+            if isawaitable(result):
+                result = await result
+        except Exception as error:  # noqa: BLE001 - as Strawberry's execute: an error of the whole request
+            result = ExecutionResult(None, [GraphQLError(str(error), original_error=error)])
+        assert isinstance(result, ExecutionResult)
+        if result.errors:
+            result.errors = [coded_error(error, context.request_id) for error in result.errors]
+        return result
+
+
+_VALID: dict[int, tuple[DocumentNode, bool]] = {}
+
+
+def _valid(document: DocumentNode) -> bool:
+    """Whether the document passes Strawberry's validation; worked out once per document (parse_document
+    hands out one object per text, kept here with its answer so that its id is not reused)."""
+    known = _VALID.get(id(document))
+    if known is not None and known[0] is document:
+        return known[1]
+    if len(_VALID) >= 512:
+        _VALID.clear()
+    valid = not validate_document(schema._schema, document, tuple(specified_rules))
+    _VALID[id(document)] = (document, valid)
+    return valid
 
 
 schema = Schema(

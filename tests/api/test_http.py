@@ -277,3 +277,57 @@ async def test_body_size_and_cors_are_configuration(neo4j_settings: Settings) ->
     assert (large.status_code, code_of(large)) == (413, "PAYLOAD_TOO_LARGE")
     assert allowed.headers["access-control-allow-origin"] == "https://app.example"
     assert "access-control-allow-origin" not in other.headers
+
+
+DIRECT_CASES: list[tuple[str, dict[str, Any] | None, str | None]] = [
+    *((example.query, example.variables, None) for example in EXAMPLES),
+    ("{ node(id: 1) { id } }", {}, None),  # a literal the schema refuses: a validation error
+    ("query($id: ID!) { node(id: $id) { id } }", {"id": ["not", "an", "id"]}, None),  # a variable it refuses
+    ("query($id: ID!) { node(id: $id) { id } }", {}, None),  # a variable missing
+    ("query($id: ID!) { node(id: $id) { id } }", {"id": "bm90IGFuIGlk"}, None),  # an id that decodes to no node
+    ('{ actor(name: "Israel") { claims(first: -1) { totalCount } } }', {}, None),  # BAD_USER_INPUT in a field
+    ("query A { __typename } query B { nosuch }", {}, "A"),  # runs A: B is invalid, so the document is
+    ("query A { __typename } query B { __schema { queryType { name } } }", {}, "B"),
+    ('{ a: actor(name: "Israel") { name } b: actor(name: "no such actor") { name } }', {}, None),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "operation"), DIRECT_CASES)
+async def test_queries_answer_the_same_straight_from_graphql_core(
+    seeded: Database,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    variables: dict[str, Any] | None,
+    operation: str | None,
+) -> None:
+    """The endpoint runs valid queries through Schema.execute_valid, not Strawberry's execute: the same status,
+    body and errors either way, whatever the request ends in."""
+    body = {"query": query, "variables": variables, "operationName": operation}
+    headers = {"accept": "application/graphql-response+json"}
+    direct = await client.post("/graphql", json=body, headers=headers)
+
+    async def not_valid(*_: Any) -> None:
+        return None  # every request then goes through Strawberry's execute
+
+    monkeypatch.setattr(schema, "execute_valid", not_valid)
+    through_strawberry = await client.post("/graphql", json=body, headers=headers)
+
+    assert (direct.status_code, direct.json()) == (through_strawberry.status_code, through_strawberry.json())
+
+
+async def test_a_valid_query_skips_strawberrys_execute(
+    seeded: Database, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    called: list[str] = []
+    stock = type(schema).execute
+
+    async def spy(self: Any, query: str | None, *args: Any, **kwargs: Any) -> Any:
+        called.append(query or "")
+        return await stock(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(type(schema), "execute", spy)
+    assert (await client.post("/graphql", json={"query": "{ __typename }"})).json() == {"data": {"__typename": "Query"}}
+    assert called == []
+    assert code_of(await client.post("/graphql", json={"query": "{ nosuch }"})) == "GRAPHQL_VALIDATION_FAILED"
+    assert called == ["{ nosuch }"]  # an invalid document: Strawberry's execute says why
