@@ -16,8 +16,10 @@ import httpx
 import pytest
 import pytest_asyncio
 from graphql import parse
+from starlette.responses import JSONResponse
 
 from service.api.graphiql import EXAMPLES
+from service.api.http import JSONBody
 from service.api.limits import Limits, measure, operation_of
 from service.api.schema import schema
 from service.app import create_app
@@ -331,3 +333,15 @@ async def test_a_valid_query_skips_strawberrys_execute(
     assert called == []
     assert code_of(await client.post("/graphql", json={"query": "{ nosuch }"})) == "GRAPHQL_VALIDATION_FAILED"
     assert called == ["{ nosuch }"]  # an invalid document: Strawberry's execute says why
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": {"actor": {"name": "Émile Zola \u2014 \u201cJ\u2019accuse\u201d", "aliases": ["左拉"], "x": 0.1}}},
+        {"data": None, "errors": [{"message": "m", "path": ["a", 0], "extensions": {"code": "C", "big": 2**70}}]},
+    ],
+)
+def test_response_bodies_are_the_bytes_starlette_would_write(body: dict[str, Any]) -> None:
+    """orjson writes them (JSONBody); an integer orjson refuses goes the json module's way."""
+    assert JSONBody(body).body == JSONResponse(body).body
