@@ -31,6 +31,7 @@ from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
+    AsyncSession,
     Query,
     RoutingControl,
     unit_of_work,
@@ -74,6 +75,9 @@ class Database:
     timeout_s: float
     retry_s: float = 5.0
     round_trips: int = field(default=0)
+    # Read sessions between reads: making one (its config merged from the driver's) cost 35 µs of a 0.52 ms
+    # point read. A session holds a connection only while a result is open, and one task uses it at a time.
+    idle_sessions: list[AsyncSession] = field(default_factory=list)
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:
@@ -94,6 +98,8 @@ class Database:
         )
 
     async def close(self) -> None:
+        while self.idle_sessions:
+            await self.idle_sessions.pop().close()
         await self.driver.close()
 
     async def ping(self) -> None:
@@ -191,19 +197,27 @@ class Database:
         delay, deadline = 0.1, time.monotonic() + self.retry_s
         while True:
             try:
-                async with self.driver.session(
-                    database=self.name,
-                    default_access_mode=READ_ACCESS,
-                    bookmark_manager=self.driver.execute_query_bookmark_manager,
-                ) as session:
+                session = self.idle_sessions.pop() if self.idle_sessions else self._read_session()
+                try:
                     result = await session.run(query, params)
                     records = (await result.to_eager_result()).records  # buffered: no await per record
+                except BaseException:
+                    await session.close()  # as `async with` would; a session that failed is not used again
+                    raise
+                self.idle_sessions.append(session)
                 return [dict(zip(record.keys(), record.values(), strict=True)) for record in records]
             except (Neo4jError, DriverError) as error:
                 if not error.is_retryable() or time.monotonic() + delay > deadline:
                     raise
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, 2.0)
+
+    def _read_session(self) -> AsyncSession:
+        return self.driver.session(
+            database=self.name,
+            default_access_mode=READ_ACCESS,
+            bookmark_manager=self.driver.execute_query_bookmark_manager,
+        )
 
     def _count_round_trip(self) -> None:
         self.round_trips += 1
