@@ -257,10 +257,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if not isinstance(value, (list, tuple)):
             return _GENERIC
         if plan.leaf is not None:
-            leaves = [None if item is None else _leaf(plan.leaf, item) for item in value]
-            if any(c is _GENERIC or (c is None and plan.item_non_null) for c in leaves):
-                return _GENERIC
-            return leaves
+            return _leaves(plan, value)
         if any(not plan.accepts(item) if item is not None else plan.item_non_null for item in value):
             return _GENERIC
         return self._guarded(
@@ -386,6 +383,9 @@ def _fill(tree: Tree, source: Any) -> Any:
                 return _GENERIC
         elif not isinstance(value, (list, tuple)):
             return _GENERIC
+        elif sub is None:
+            if (value := _leaves(plan, value)) is _GENERIC:
+                return _GENERIC
         else:
             items: list[Any] = []
             for item in value:
@@ -394,18 +394,21 @@ def _fill(tree: Tree, source: Any) -> Any:
                         return _GENERIC
                     items.append(None)
                     continue
-                if sub is None:
-                    item = _leaf(plan.leaf, item)  # type: ignore[arg-type]
-                elif plan.accepts(item):
-                    item = _fill(sub, item)
-                else:
-                    return _GENERIC
-                if item is _GENERIC:
+                if not plan.accepts(item) or (item := _fill(sub, item)) is _GENERIC:
                     return _GENERIC
                 items.append(item)
             value = items
         result[name] = value
     return result
+
+
+def _leaves(plan: PlainField, items: list[Any] | tuple[Any, ...]) -> Any:
+    """A list of leaves, each coerced; _GENERIC where an item is refused or null where the schema forbids it."""
+    assert plan.leaf is not None
+    leaves = [None if item is None else _leaf(plan.leaf, item) for item in items]
+    if any(c is _GENERIC or (c is None and plan.item_non_null) for c in leaves):
+        return _GENERIC
+    return leaves
 
 
 def _selection(parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Selection:
