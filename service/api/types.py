@@ -526,8 +526,8 @@ def row_shape(rows: list[Any] | None) -> RowShape:
     A row's source also answers its ``provenance { source }`` (Claim.provenance), so both selections count.
     """
     brings: set[str] = set()
-    source = _both(below(rows, "source"), below(rows, "provenance", "source"))
-    if below(rows, "source") is not None:
+    own_source = below(rows, "source")
+    if own_source is not None:
         brings.add("source")
     reports = below(rows, "reports")
     publisher = below(reports, "publisher")
@@ -536,7 +536,7 @@ def row_shape(rows: list[Any] | None) -> RowShape:
     return RowShape(
         brings=frozenset(brings),
         claim=_reads("Claim", rows),
-        source=_reads("Actor", source),
+        source=_reads("Actor", _both(own_source, below(rows, "provenance", "source"))),
         reports=_reads("Report", reports),
         publisher=_reads("Actor", publisher),
     )
