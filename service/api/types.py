@@ -19,7 +19,7 @@ from service.api.execution import AHEAD, COMPUTED
 from service.api.ids import to_global_id
 from service.api.loaders import freeze, load_all
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
-from service.graph.claims import ClaimFilter, ClaimOrder, RowShape
+from service.graph.claims import PROPERTIES, ClaimFilter, ClaimOrder, RowShape
 from service.graph.driver import Record
 from service.graph.events import EventFilter, EventOrder
 from service.ingest import models
@@ -498,14 +498,12 @@ class Claim(Node):
 # coroutine, a loader future and a task of its own, which costs more than the Cypher for a page of 100.
 
 
-# The stored property each field of a page's nodes reads (from_record), and the fields that read none
-# (answered from the key, or loaded by it). A field in neither makes its node bring every property, so a
-# new field is never answered from a property left out; tests/api/test_lookahead.py checks every field of
-# the schema is in one of the two.
+# The stored property each field of a page's nodes reads (from_record): the property a row can bring
+# (claims.PROPERTIES) of the field's own name. And the fields that read none (answered from the key, or
+# loaded by it). A field in neither makes its node bring every property, so a new field is never answered
+# from a property left out; tests/api/test_lookahead.py checks every field of the schema is in one of the two.
 READS: dict[str, dict[str, str]] = {
-    "Claim": {name: name for name in ("text", "quote", "modality", "retracted", "proposition", "firstReportedAt")},
-    "Actor": {name: name for name in ("name", "kind", "aliases", "description", "anonymous", "descriptor")},
-    "Report": {name: name for name in ("title", "url", "publishedAt", "kind")},
+    type_name: {name: name for name in properties} for type_name, properties in PROPERTIES.items()
 }
 KEYED: dict[str, frozenset[str]] = {
     "Claim": frozenset(
