@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # How long a managed transaction keeps retrying transient failures (deadlocks, a restarting
     # server, a leader change) before the request gets DATABASE_UNAVAILABLE.
     neo4j_retry_s: float = Field(default=5.0, ge=0, alias="NEO4J_RETRY_TIME")
+    # Lookups by id from concurrent requests go to Neo4j as one query (service/graph/shared.py).
+    shared_lookups: bool = Field(default=True, alias="KB_SHARED_LOOKUPS")
 
     # HTTP server.
     host: str = Field(default="127.0.0.1", alias="HOST")

@@ -65,6 +65,8 @@ NEO4J_IN_USE = Gauge("kb_neo4j_connections_in_use", "Neo4j connections held by a
                      multiprocess_mode="livesum")  # fmt: skip
 NEO4J_POOL_SIZE = Gauge("kb_neo4j_pool_max_size", "Most Neo4j connections the drivers may open, all workers.",
                         multiprocess_mode="livesum")  # fmt: skip
+NEO4J_LOOKUPS_SHARED = Counter("kb_neo4j_lookups_shared_total",
+                               "Lookups by id answered by a query another request's lookup started.")  # fmt: skip
 NEO4J_UNAVAILABLE = Counter("kb_neo4j_unavailable_total", "Neo4j calls that failed because it could not be reached.")
 
 

@@ -26,7 +26,24 @@ LoadOne = Callable[[list[str]], Awaitable[list[Record | None]]]
 LoadMany = Callable[[list[str]], Awaitable[list[list[Record]]]]
 
 
-def _one(fetch: Callable[[Sequence[str]], Awaitable[dict[str, Record]]]) -> LoadOne:
+Lookup = Callable[[Database, Sequence[str]], Awaitable[dict[str, V]]]
+
+
+def _shared(db: Database, lookup: Lookup[V]) -> Callable[[Sequence[str]], Awaitable[dict[str, V]]]:
+    """``lookup`` for some keys, in a query shared with other requests' lookups (see service.graph.shared)."""
+
+    def fetch(keys: Sequence[str]) -> Awaitable[dict[str, V]]:
+        return lookup(db, keys)
+
+    async def shared(keys: Sequence[str]) -> dict[str, V]:
+        return await db.shared.fetch(lookup, keys, fetch)
+
+    return shared
+
+
+def _one(db: Database, lookup: Lookup[Record]) -> LoadOne:
+    fetch = _shared(db, lookup)
+
     async def load(keys: list[str]) -> list[Record | None]:
         found = await fetch(keys)
         return [found.get(key) for key in keys]
@@ -34,7 +51,9 @@ def _one(fetch: Callable[[Sequence[str]], Awaitable[dict[str, Record]]]) -> Load
     return load
 
 
-def _many(fetch: Callable[[Sequence[str]], Awaitable[dict[str, list[Record]]]]) -> LoadMany:
+def _many(db: Database, lookup: Lookup[list[Record]]) -> LoadMany:
+    fetch = _shared(db, lookup)
+
     async def load(keys: list[str]) -> list[list[Record]]:
         found = await fetch(keys)
         return [found.get(key, []) for key in keys]
@@ -71,31 +90,31 @@ class Loaders:
 
     @cached_property
     def actor(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: actors.actors_by_ids(self.db, ids)))
+        return DataLoader(_one(self.db, actors.actors_by_ids))
 
     @cached_property
     def claim(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: claims.claims_by_ids(self.db, ids)))
+        return DataLoader(_one(self.db, claims.claims_by_ids))
 
     @cached_property
     def report(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: reports.reports_by_ids(self.db, ids)))
+        return DataLoader(_one(self.db, reports.reports_by_ids))
 
     @cached_property
     def event(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: events.events_by_ids(self.db, ids)))
+        return DataLoader(_one(self.db, events.events_by_ids))
 
     @cached_property
     def claim_source(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: claims.sources_of_claims(self.db, ids)))
+        return DataLoader(_one(self.db, claims.sources_of_claims))
 
     @cached_property
     def claim_subjects(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: claims.subjects_of_claims(self.db, ids)))
+        return DataLoader(_one(self.db, claims.subjects_of_claims))
 
     @cached_property
     def claim_corroboration(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: claims.corroboration_of_claims(self.db, ids)))
+        return DataLoader(_one(self.db, claims.corroboration_of_claims))
 
     @cached_property
     def claim_provenance(self) -> DataLoader[str, list[list[Record]]]:
@@ -103,31 +122,31 @@ class Loaders:
 
     @cached_property
     def claim_reports(self) -> DataLoader[str, list[Record]]:
-        return DataLoader(_many(lambda ids: reports.reports_of_claims(self.db, ids)))
+        return DataLoader(_many(self.db, reports.reports_of_claims))
 
     @cached_property
     def report_publisher(self) -> DataLoader[str, Record | None]:
-        return DataLoader(_one(lambda ids: reports.publishers_of_reports(self.db, ids)))
+        return DataLoader(_one(self.db, reports.publishers_of_reports))
 
     @cached_property
     def report_authors(self) -> DataLoader[str, list[Record]]:
-        return DataLoader(_many(lambda ids: reports.authors_of_reports(self.db, ids)))
+        return DataLoader(_many(self.db, reports.authors_of_reports))
 
     @cached_property
     def report_cites(self) -> DataLoader[str, list[Record]]:
-        return DataLoader(_many(lambda ids: reports.reports_cited_by(self.db, ids)))
+        return DataLoader(_many(self.db, reports.reports_cited_by))
 
     @cached_property
     def report_cited_by(self) -> DataLoader[str, list[Record]]:
-        return DataLoader(_many(lambda ids: reports.reports_citing(self.db, ids)))
+        return DataLoader(_many(self.db, reports.reports_citing))
 
     @cached_property
     def event_participants(self) -> DataLoader[str, list[Record]]:
-        return DataLoader(_many(lambda ids: events.participants_of_events(self.db, ids)))
+        return DataLoader(_many(self.db, events.participants_of_events))
 
     @cached_property
     def actor_affiliations(self) -> DataLoader[str, list[Record]]:
-        return DataLoader(_many(lambda ids: actors.affiliations_of_actors(self.db, ids)))
+        return DataLoader(_many(self.db, actors.affiliations_of_actors))
 
     @cached_property
     def claim_pages(self) -> GroupedLoader[Any, Page]:
@@ -146,7 +165,7 @@ class Loaders:
         return GroupedLoader(self._neighbors, [])
 
     async def _load_provenance(self, keys: list[str]) -> list[list[list[Record]]]:
-        found = await claims.provenance_of_claims(self.db, keys)
+        found = await _shared(self.db, claims.provenance_of_claims)(keys)
         return [found.get(key, []) for key in keys]
 
     def _pages(self, fetch: Callable[..., Awaitable[dict[str, Page]]]) -> Callable[..., Awaitable[dict[str, Page]]]:
