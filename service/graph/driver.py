@@ -38,6 +38,7 @@ from neo4j import (
 )
 from service.config import Settings
 from service.errors import DatabaseUnavailable, QueryTimeout
+from service.graph.bolt import BoltReader, Unanswerable
 from service.graph.shared import SharedLookups
 from service.observability import NEO4J_IN_USE, NEO4J_POOL_SIZE, NEO4J_UNAVAILABLE, tracer
 
@@ -47,6 +48,7 @@ Record = dict[str, Any]
 # Runs one statement inside a transaction and returns its records.
 Run = Callable[[LiteralString, Mapping[str, Any]], Awaitable[list[Record]]]
 T = TypeVar("T")
+USER_AGENT = "kb/1"
 
 
 # Round trips made on behalf of the current request (set by the API per request).
@@ -81,6 +83,8 @@ class Database:
     idle_sessions: list[AsyncSession] = field(default_factory=list)
     # Lookups by key from concurrent requests, as one query (the API's loaders use it).
     shared: SharedLookups = field(default_factory=SharedLookups)
+    # Auto-commit reads on connections of the service's own, where it can (service/graph/bolt.py).
+    reader: BoltReader | None = None
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:
@@ -99,9 +103,22 @@ class Database:
             timeout_s=settings.neo4j_query_timeout_s,
             retry_s=settings.neo4j_retry_s,
             shared=SharedLookups(enabled=settings.shared_lookups),
+            reader=BoltReader.for_uri(
+                settings.effective_neo4j_uri(),
+                user=settings.neo4j_user,
+                password=settings.neo4j_password.get_secret_value(),
+                database=settings.neo4j_database,
+                timeout_s=settings.neo4j_query_timeout_s,
+                max_connections=settings.neo4j_max_pool_size,
+                user_agent=USER_AGENT,
+            )
+            if settings.direct_reads
+            else None,
         )
 
     async def close(self) -> None:
+        if self.reader is not None:
+            await self.reader.close()
         while self.idle_sessions:
             await self.idle_sessions.pop().close()
         await self.driver.close()
@@ -178,7 +195,7 @@ class Database:
             NEO4J_IN_USE.track_inprogress(),
         ):
             if routing is RoutingControl.READ:
-                return await self._read_auto_commit(Query(cypher, timeout=self.timeout_s), dict(params))
+                return await self._read_auto_commit(cypher, dict(params))
             result = await self.driver.execute_query(
                 Query(cypher, timeout=self.timeout_s),
                 dict(params),
@@ -188,7 +205,7 @@ class Database:
         # Every query returns maps and lists, never nodes: the values need no conversion (data() walks them all).
         return [dict(zip(record.keys(), record.values(), strict=True)) for record in result.records]
 
-    async def _read_auto_commit(self, query: Query, params: dict[str, Any]) -> list[Record]:
+    async def _read_auto_commit(self, cypher: LiteralString, params: dict[str, Any]) -> list[Record]:
         """One read in an auto-commit transaction, retried as the driver retries managed ones.
 
         An auto-commit read is one exchange with the server (RUN and PULL), where a
@@ -197,13 +214,21 @@ class Database:
         this does, on the errors the driver would retry, for up to NEO4J_RETRY_TIME.
         Every session shares the driver's bookmark manager: in a cluster a read
         waits for the writes this process made before it (causal consistency).
+        On a ``bolt://`` URI (one server, where a committed write is seen by every
+        later transaction) the service's own ``BoltReader`` runs the read when it
+        can, at a fifth of the driver's cost in Python.
         """
         delay, deadline = 0.1, time.monotonic() + self.retry_s
         while True:
             try:
+                if self.reader is not None and self.reader.usable:
+                    try:
+                        return await self.reader.read(cypher, params)
+                    except Unanswerable:
+                        pass  # the driver's turn
                 session = self.idle_sessions.pop() if self.idle_sessions else self._read_session()
                 try:
-                    result = await session.run(query, params)
+                    result = await session.run(Query(cypher, timeout=self.timeout_s), params)
                     records = (await result.to_eager_result()).records  # buffered: no await per record
                 except BaseException:
                     await session.close()  # as `async with` would; a session that failed is not used again

@@ -1,0 +1,228 @@
+"""The service's own Bolt reader answers as the driver does, fails as the driver does, and leaves to the
+driver what it cannot do."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from neo4j.exceptions import AuthError, ClientError, CypherSyntaxError, ServiceUnavailable
+from neo4j.time import Date
+from pydantic import SecretStr
+
+from service.config import Settings
+from service.errors import DatabaseUnavailable, QueryTimeout
+from service.graph import bolt, claims, reports
+from service.graph.bolt import Address, BoltReader, Unanswerable
+from service.graph.driver import Database
+from tests.conftest import free_port
+
+
+@pytest_asyncio.fixture
+async def db(neo4j_settings: Settings) -> AsyncIterator[Database]:
+    database = Database.connect(neo4j_settings)
+    yield database
+    await database.close()
+
+
+@pytest_asyncio.fixture
+async def driver_only(neo4j_settings: Settings) -> AsyncIterator[Database]:
+    database = Database.connect(neo4j_settings.model_copy(update={"direct_reads": False}))
+    yield database
+    await database.close()
+
+
+def reader_of(db: Database) -> BoltReader:
+    assert db.reader is not None
+    return db.reader
+
+
+VALUES = """
+RETURN 1 AS one, -9223372036854775808 AS smallest, 2.5 AS half, 'ünïcødé ✓' AS text, null AS nothing,
+       true AS yes, false AS no, [1, 'two', [3.0, null], {four: 4}] AS mixed, {} AS empty, [] AS none,
+       $echo AS echo
+"""
+
+
+async def test_it_answers_as_the_driver_does(db: Database, driver_only: Database, seeded: Database) -> None:
+    echo = {"list": [1, 2.5, "x", None, True], "map": {"nested": [{"deep": "yes"}]}, "tuple": (1, 2)}
+    assert await reader_of(db).read(VALUES, {"echo": echo}) == await driver_only.read(VALUES, {"echo": echo})
+    assert (await reader_of(db).read(VALUES, {"echo": echo}))[0]["echo"]["tuple"] == [1, 2]
+    ids = [r["id"] for r in await driver_only.read("MATCH (c:Claim) RETURN c.id AS id ORDER BY id", {})]
+    assert ids  # the seeds have claims
+    assert await claims.claims_by_ids(db, ids) == await claims.claims_by_ids(driver_only, ids)
+    assert await reports.reports_of_claims(db, ids) == await reports.reports_of_claims(driver_only, ids)
+    many = "UNWIND range(1, 5000) AS i RETURN i, toString(i) AS s"
+    assert await reader_of(db).read(many, {}) == await driver_only.read(many, {})
+    assert await reader_of(db).read("MATCH (n:Nothing) RETURN n.id AS id", {}) == []
+
+
+async def test_messages_over_one_chunk_go_and_come_in_several(db: Database, driver_only: Database) -> None:
+    big = "x" * 200_000  # a RUN over three 64 kB chunks, and a record as big back
+    query = "RETURN $big AS big, size($big) AS size, [i IN range(1, 3) | $big + toString(i)] AS more"
+    answer = await reader_of(db).read(query, {"big": big})
+    assert answer == await driver_only.read(query, {"big": big})
+    assert answer[0]["size"] == 200_000
+
+
+async def test_a_refused_query_raises_the_drivers_error_and_its_connection_is_not_reused(db: Database) -> None:
+    reader = reader_of(db)
+    await reader.read("RETURN 1 AS one", {})
+    [connection] = reader._idle
+    with pytest.raises(CypherSyntaxError):
+        await reader.read("RETURN RETURN", {})
+    assert connection.closed
+    assert reader._idle == []
+    assert await reader.read("RETURN 2 AS two", {}) == [{"two": 2}]
+
+
+async def test_a_read_past_its_time_limit_is_a_timeout(neo4j_settings: Settings) -> None:
+    db = Database.connect(neo4j_settings.model_copy(update={"neo4j_query_timeout_s": 1.0}))
+    try:
+        slow = "UNWIND range(1, 2000000000) AS x WITH x WHERE x < 0 RETURN count(x) AS n"
+        with pytest.raises(ClientError, match="TransactionTimedOut"):
+            await reader_of(db).read(slow, {})
+        with pytest.raises(QueryTimeout):
+            await db.read(slow, {})
+        assert await db.read("RETURN 1 AS one", {}) == [{"one": 1}]
+    finally:
+        await db.close()
+
+
+async def test_what_it_cannot_decode_or_encode_the_driver_answers(db: Database, driver_only: Database) -> None:
+    reader = reader_of(db)
+    with pytest.raises(Unanswerable):
+        await reader.read("RETURN date('2026-11-26') AS day", {})
+    assert await db.read("RETURN date('2026-11-26') AS day, 1 AS one", {}) == [{"day": Date(2026, 11, 26), "one": 1}]
+    with pytest.raises(Unanswerable):
+        await reader.read("RETURN $day AS day", {"day": datetime.date(2026, 11, 26)})
+    assert await db.read("RETURN $day AS day", {"day": datetime.date(2026, 11, 26)}) == [{"day": Date(2026, 11, 26)}]
+    assert len(reader._idle) == 1  # the decoded-but-foreign answer left its connection fit for use
+
+
+async def test_a_reader_cancelled_mid_answer_closes_its_connection(db: Database) -> None:
+    reader = reader_of(db)
+    await reader.read("RETURN 1 AS one", {})
+    [connection] = reader._idle
+    task = asyncio.ensure_future(reader.read("UNWIND range(1, 300000000) AS x WITH x WHERE x < 0 RETURN 1", {}))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert connection.closed
+    assert reader._idle == []
+    assert await reader.read("RETURN 3 AS three", {}) == [{"three": 3}]
+
+
+async def test_connections_are_pooled_and_bounded(neo4j_settings: Settings) -> None:
+    db = Database.connect(neo4j_settings.model_copy(update={"neo4j_max_pool_size": 2}))
+    try:
+        reader = reader_of(db)
+        answers = await asyncio.gather(*(reader.read("RETURN $x AS x", {"x": x}) for x in range(12)))
+        assert answers == [[{"x": x}] for x in range(12)]
+        assert len(reader._idle) == 2  # 12 reads at once, on 2 connections
+        again = await asyncio.gather(*(reader.read("RETURN $x AS x", {"x": x}) for x in range(4)))
+        assert again == [[{"x": x}] for x in range(4)]
+        assert len(reader._idle) == 2  # reused, not more
+    finally:
+        await db.close()
+
+
+async def test_a_connection_the_server_closed_is_left_for_a_new_one(db: Database) -> None:
+    reader = reader_of(db)
+    await reader.read("RETURN 1 AS one", {})
+    [connection] = reader._idle
+    assert connection.transport is not None
+    connection.transport.abort()
+    await asyncio.sleep(0.05)
+    assert connection.closed
+    assert await reader.read("RETURN 2 AS two", {}) == [{"two": 2}]
+    assert reader._idle[0] is not connection
+
+
+async def test_a_wrong_password_is_the_drivers_auth_error(neo4j_settings: Settings) -> None:
+    settings = neo4j_settings.model_copy(update={"neo4j_password": SecretStr("not-the-password"), "neo4j_retry_s": 0})
+    db = Database.connect(settings)
+    try:
+        with pytest.raises(AuthError):
+            await reader_of(db).read("RETURN 1 AS one", {})
+        with pytest.raises(DatabaseUnavailable):
+            await db.read("RETURN 1 AS one", {})
+    finally:
+        await db.close()
+
+
+async def test_no_server_is_service_unavailable(neo4j_settings: Settings) -> None:
+    settings = neo4j_settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{free_port()}", "neo4j_retry_s": 0})
+    db = Database.connect(settings)
+    try:
+        with pytest.raises(ServiceUnavailable):
+            await reader_of(db).read("RETURN 1 AS one", {})
+        with pytest.raises(DatabaseUnavailable):
+            await db.read("RETURN 1 AS one", {})
+    finally:
+        await db.close()
+
+
+async def test_a_server_speaking_an_older_bolt_is_left_to_the_driver() -> None:
+    async def bolt_4_4(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readexactly(20)
+        writer.write(b"\x00\x00\x04\x04")  # "let us speak 4.4"
+        await writer.drain()
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(bolt_4_4, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader = BoltReader(Address("127.0.0.1", port), user="neo4j", password="x", database="neo4j",
+                        timeout_s=5, max_connections=2, user_agent="kb-test")  # fmt: skip
+    try:
+        with pytest.raises(Unanswerable):
+            await reader.read("RETURN 1 AS one", {})
+        assert not reader.usable
+    finally:
+        await reader.close()
+        server.close()
+        await server.wait_closed()
+
+
+def test_keep_alive_noops_between_messages_are_skipped() -> None:
+    connection = bolt._Connection()
+    loop = asyncio.new_event_loop()
+    try:
+        connection._answer = loop.create_future()
+        connection._summaries_due = 2
+        success = bolt._message(bolt.SUCCESS, {"fields": ["x"]})
+        record = bolt._message(bolt.RECORD, [7])
+        done = bolt._message(bolt.SUCCESS, {})
+        stream = b"\x00\x00" + success + b"\x00\x00\x00\x00" + record + b"\x00\x00" + done
+        for i in range(len(stream)):  # a byte at a time: every message split at every point
+            connection.data_received(stream[i : i + 1])
+        assert connection._answer is None
+        assert connection.records == [[7]]
+        assert [tag for tag, _ in connection.summaries] == [bolt.SUCCESS, bolt.SUCCESS]
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    ("uri", "address"),
+    [
+        ("bolt://db.example:7688", Address("db.example", 7688)),
+        ("bolt://127.0.0.1", Address("127.0.0.1", 7687)),
+        ("neo4j://db.example:7687", None),  # routing: the driver's
+        ("bolt+s://db.example:7687", None),  # TLS: the driver's
+        ("neo4j+s://db.example", None),
+    ],
+)
+async def test_only_a_plain_bolt_uri_gets_a_reader(uri: str, address: Any, neo4j_settings: Settings) -> None:
+    assert Address.of(uri) == address
+    settings = neo4j_settings.model_copy(update={"neo4j_uri": uri})
+    for direct_reads, expected in ((True, address is not None), (False, False)):
+        db = Database.connect(settings.model_copy(update={"direct_reads": direct_reads}))
+        assert (db.reader is not None) == expected
+        await db.close()
