@@ -85,6 +85,7 @@ class Database:
     shared: SharedLookups = field(default_factory=SharedLookups)
     # Auto-commit reads on connections of the service's own, where it can (service/graph/bolt.py).
     reader: BoltReader | None = None
+    reads_left_to_driver: int = 0  # reads the reader handed back (a value it cannot encode or decode)
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:
@@ -225,7 +226,7 @@ class Database:
                     try:
                         return await self.reader.read(cypher, params)
                     except Unanswerable:
-                        pass  # the driver's turn
+                        self.reads_left_to_driver += 1  # the driver's turn
                 session = self.idle_sessions.pop() if self.idle_sessions else self._read_session()
                 try:
                     result = await session.run(Query(cypher, timeout=self.timeout_s), params)

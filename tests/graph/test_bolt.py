@@ -14,12 +14,14 @@ from neo4j.exceptions import AuthError, ClientError, CypherSyntaxError, ServiceU
 from neo4j.time import Date
 from pydantic import SecretStr
 
+from service.api.graphiql import EXAMPLES
 from service.config import Settings
 from service.errors import DatabaseUnavailable, QueryTimeout
 from service.graph import bolt, claims, reports
 from service.graph.bolt import Address, BoltReader, Unanswerable
 from service.graph.driver import Database
-from tests.conftest import free_port
+from tests.api.test_round_trips import WIDE
+from tests.conftest import Execute, free_port
 
 
 @pytest_asyncio.fixture
@@ -59,6 +61,20 @@ async def test_it_answers_as_the_driver_does(db: Database, driver_only: Database
     many = "UNWIND range(1, 5000) AS i RETURN i, toString(i) AS s"
     assert await reader_of(db).read(many, {}) == await driver_only.read(many, {})
     assert await reader_of(db).read("MATCH (n:Nothing) RETURN n.id AS id", {}) == []
+
+
+async def test_every_read_of_the_api_is_the_readers(seeded: Database, execute: Execute) -> None:
+    """No query of the API falls back to the driver (which would run it twice): the examples GraphiQL opens
+    with, and a query touching every loader."""
+    assert seeded.reader is not None
+    before, answered = seeded.reads_left_to_driver, seeded.round_trips
+    for example in EXAMPLES:
+        assert (await execute(example.query, **(example.variables or {})))["errors"] == []
+    assert (await execute(WIDE))["errors"] == []
+    assert seeded.round_trips - answered > 20
+    assert seeded.reads_left_to_driver == before
+    assert await seeded.read("RETURN date('2026-11-26') AS day", {})  # and the count does count
+    assert seeded.reads_left_to_driver == before + 1
 
 
 async def test_messages_over_one_chunk_go_and_come_in_several(db: Database, driver_only: Database) -> None:
