@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import strawberry
 from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, specified_rules
+from strawberry.dataloader import DataLoader
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.schema import validate_document
@@ -42,6 +43,7 @@ from service.api.types import (
 from service.errors import BadUserInput, NotFound
 from service.graph import actors, paths, reports, search
 from service.graph.actors import ActorFilter, ActorOrder
+from service.graph.driver import Record
 from service.graph.events import EventFilter
 from service.graph.reports import ReportFilter, ReportOrder
 
@@ -227,12 +229,7 @@ class Query:
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         type_name, key = from_global_id(id)
-        loader = {
-            "Actor": info.context.loaders.actor,
-            "Claim": info.context.loaders.claim,
-            "Report": info.context.loaders.report,
-            "Event": info.context.loaders.event,
-        }[type_name]
+        loader: DataLoader[str, Record | None] = getattr(info.context.loaders, _NODE_LOADERS[type_name])
         record = await loader.load(key)
         if record is None:
             raise NotFound(f"nothing has id '{id}'", argument="id")
@@ -274,6 +271,10 @@ class Query:
             raise BadUserInput("from and to are the same actor", argument="to")
         record = await paths.shortest_path(info.context.db, from_key, to_key, max_hops)
         return explain_path(record) if record else None
+
+
+# The loader of each type a global id can name (only the one asked for is made: making a loader costs).
+_NODE_LOADERS = {"Actor": "actor", "Claim": "claim", "Report": "report", "Event": "event"}
 
 
 class SharedParseCache(SchemaExtension):
