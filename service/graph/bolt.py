@@ -48,11 +48,11 @@ Record = dict[str, Any]
 HANDSHAKE = b"\x60\x60\xb0\x17" + b"\x00\x07\x08\x05" + bytes(12)  # Bolt 5.8 down to 5.1, nothing else
 GQL_ERRORS = (5, 7)  # from this version, FAILURE carries GQL status objects
 BOLT_AGENT = (5, 3)  # from this version, HELLO must say what the client is
+NOTIFICATION_FILTERS = (5, 2)  # from this version, HELLO may turn notifications off
 
 HELLO, LOGON, RUN, PULL, GOODBYE = b"\x01", b"\x6a", b"\x10", b"\x3f", b"\x02"
 SUCCESS, RECORD, IGNORED, FAILURE = b"\x70", b"\x71", b"\x7e", b"\x7f"
 MAX_CHUNK = 0xFFFF
-PULL_ALL = {"n": -1}
 
 
 class Unanswerable(Exception):
@@ -83,6 +83,7 @@ def _message(tag: bytes, *fields: Any) -> bytes:
 
 
 _HOOKS = DehydrationHooks(exact_values={}, exact_types={tuple: list}, subtypes={}) if CODEC else None
+_PULL_ALL = _message(PULL, {"n": -1}) if CODEC else b""
 
 
 class _Connection(asyncio.Protocol):
@@ -232,7 +233,7 @@ class BoltReader:
     async def read(self, cypher: str, params: Mapping[str, Any]) -> list[Record]:
         """The records of one auto-commit read; Unanswerable when the driver must do it instead."""
         try:
-            request = _message(RUN, cypher, params, self._extra) + _message(PULL, PULL_ALL)
+            request = _message(RUN, cypher, params, self._extra) + _PULL_ALL
         except (TypeError, ValueError) as error:
             raise Unanswerable(f"a parameter it cannot encode: {error}") from error
         if self._slots.locked():
@@ -289,7 +290,9 @@ class BoltReader:
                 except Unanswerable:
                     self.usable = False
                     raise
-                hello: dict[str, Any] = {"user_agent": self._user_agent, "notifications_minimum_severity": "OFF"}
+                hello: dict[str, Any] = {"user_agent": self._user_agent}
+                if connection.version >= NOTIFICATION_FILTERS:
+                    hello["notifications_minimum_severity"] = "OFF"
                 if connection.version >= BOLT_AGENT:
                     hello["bolt_agent"] = {
                         "product": self._user_agent,
