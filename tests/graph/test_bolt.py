@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import uvloop
 from neo4j.exceptions import AuthError, ClientError, CypherSyntaxError, ServiceUnavailable
 from neo4j.time import Date
 from pydantic import SecretStr
@@ -19,7 +20,7 @@ from service.config import Settings
 from service.errors import DatabaseUnavailable, QueryTimeout
 from service.graph import bolt, claims, reports
 from service.graph.bolt import Address, BoltReader, Unanswerable
-from service.graph.driver import Database
+from service.graph.driver import Database, Record
 from tests.api.test_round_trips import WIDE
 from tests.conftest import Execute, free_port
 
@@ -223,6 +224,22 @@ def test_keep_alive_noops_between_messages_are_skipped() -> None:
         assert [tag for tag, _ in connection.summaries] == [bolt.SUCCESS, bolt.SUCCESS]
     finally:
         loop.close()
+
+
+def test_it_reads_under_uvloop_the_servers_loop(neo4j_settings: Settings) -> None:
+    """uvicorn runs on uvloop, whose transports are not asyncio's classes; the other tests run on asyncio's."""
+
+    async def reads() -> list[list[Record]]:
+        db = Database.connect(neo4j_settings)
+        try:
+            assert db.reader is not None
+            answers = [await db.reader.read("RETURN $x AS x", {"x": x}) for x in range(3)]
+            answers.append(await db.read("UNWIND range(1, 3) AS i RETURN i", {}))
+            return answers
+        finally:
+            await db.close()
+
+    assert uvloop.run(reads()) == [[{"x": 0}], [{"x": 1}], [{"x": 2}], [{"i": 1}, {"i": 2}, {"i": 3}]]
 
 
 @pytest.mark.parametrize(
