@@ -23,7 +23,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 LoadOne = Callable[[list[str]], Awaitable[list[Record | None]]]
-LoadMany = Callable[[list[str]], Awaitable[list[list[Record]]]]
+LoadMany = Callable[[list[str]], Awaitable[list[list[V]]]]
 
 
 Lookup = Callable[[Database, Sequence[str]], Awaitable[dict[str, V]]]
@@ -51,10 +51,10 @@ def _one(db: Database, lookup: Lookup[Record]) -> LoadOne:
     return load
 
 
-def _many(db: Database, lookup: Lookup[list[Record]]) -> LoadMany:
+def _many(db: Database, lookup: Lookup[list[V]]) -> LoadMany[V]:
     fetch = _shared(db, lookup)
 
-    async def load(keys: list[str]) -> list[list[Record]]:
+    async def load(keys: list[str]) -> list[list[V]]:
         found = await fetch(keys)
         return [found.get(key, []) for key in keys]
 
@@ -118,7 +118,7 @@ class Loaders:
 
     @cached_property
     def claim_provenance(self) -> DataLoader[str, list[list[Record]]]:
-        return DataLoader(self._load_provenance)
+        return DataLoader(_many(self.db, claims.provenance_of_claims))
 
     @cached_property
     def claim_reports(self) -> DataLoader[str, list[Record]]:
@@ -163,10 +163,6 @@ class Loaders:
     @cached_property
     def neighbors(self) -> GroupedLoader[Any, list[Record]]:
         return GroupedLoader(self._neighbors, [])
-
-    async def _load_provenance(self, keys: list[str]) -> list[list[list[Record]]]:
-        found = await _shared(self.db, claims.provenance_of_claims)(keys)
-        return [found.get(key, []) for key in keys]
 
     def _pages(self, fetch: Callable[..., Awaitable[dict[str, Page]]]) -> Callable[..., Awaitable[dict[str, Page]]]:
         """A grouped load of claim or event pages: one query for every parent asking the same page.

@@ -217,7 +217,7 @@ class Database:
         waits for the writes this process made before it (causal consistency).
         On a ``bolt://`` URI (one server, where a committed write is seen by every
         later transaction) the service's own ``BoltReader`` runs the read when it
-        can, at a fifth of the driver's cost in Python.
+        can, at a third of the driver's CPU per read.
         """
         delay, deadline = 0.1, time.monotonic() + self.retry_s
         while True:

@@ -37,8 +37,8 @@ class _Batch:
 
     fetch: Fetch[Any]
     context: contextvars.Context  # the first request's: its trace and its round-trip count get the query
+    answer: asyncio.Future[dict[str, Any]]
     keys: dict[str, None] = field(default_factory=dict)  # insertion-ordered set
-    answer: asyncio.Future[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -76,15 +76,14 @@ class SharedLookups:
                 self._next(lane)
         batch = lane.waiting
         if batch is None:
-            batch = lane.waiting = _Batch(fetch, contextvars.copy_context())
-            batch.answer = asyncio.get_running_loop().create_future()
+            answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            batch = lane.waiting = _Batch(fetch, contextvars.copy_context(), answer)
         elif len(batch.keys) >= MAX_KEYS:
             return await fetch(keys)
         else:
             self.joined += 1
             NEO4J_LOOKUPS_SHARED.inc()
         batch.keys.update(dict.fromkeys(keys))
-        assert batch.answer is not None
         # Shielded: a request cancelled while it waits must not cancel the answer the others wait for.
         return await asyncio.shield(batch.answer)
 
@@ -99,7 +98,6 @@ class SharedLookups:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, lane: _Lane, batch: _Batch) -> None:
-        assert batch.answer is not None
         try:
             answer = await batch.fetch(list(batch.keys))
         except asyncio.CancelledError:  # the loop is closing
