@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -25,23 +26,45 @@ from tests.api.test_round_trips import WIDE
 from tests.conftest import Execute, free_port
 
 
+@asynccontextmanager
+async def connected(settings: Settings, **update: Any) -> AsyncIterator[Database]:
+    """A Database of its own on ``settings`` with ``update`` applied, closed after."""
+    database = Database.connect(settings.model_copy(update=update))
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
 @pytest_asyncio.fixture
 async def db(neo4j_settings: Settings) -> AsyncIterator[Database]:
-    database = Database.connect(neo4j_settings)
-    yield database
-    await database.close()
+    async with connected(neo4j_settings) as database:
+        yield database
 
 
 @pytest_asyncio.fixture
 async def driver_only(neo4j_settings: Settings) -> AsyncIterator[Database]:
-    database = Database.connect(neo4j_settings.model_copy(update={"direct_reads": False}))
-    yield database
-    await database.close()
+    async with connected(neo4j_settings, direct_reads=False) as database:
+        yield database
 
 
 def reader_of(db: Database) -> BoltReader:
     assert db.reader is not None
     return db.reader
+
+
+async def idle_connection(reader: BoltReader) -> bolt._Connection:
+    """The reader's one connection, after a first read opened it and gave it back."""
+    await reader.read("RETURN 1 AS one", {})
+    [connection] = reader._idle
+    return connection
+
+
+async def assert_dropped(reader: BoltReader, connection: bolt._Connection) -> None:
+    """``connection`` was closed and not kept, and the next read gets a new one."""
+    assert connection.closed
+    assert reader._idle == []
+    assert await reader.read("RETURN 2 AS two", {}) == [{"two": 2}]
 
 
 VALUES = """
@@ -88,26 +111,20 @@ async def test_messages_over_one_chunk_go_and_come_in_several(db: Database, driv
 
 async def test_a_refused_query_raises_the_drivers_error_and_its_connection_is_not_reused(db: Database) -> None:
     reader = reader_of(db)
-    await reader.read("RETURN 1 AS one", {})
-    [connection] = reader._idle
+    connection = await idle_connection(reader)
     with pytest.raises(CypherSyntaxError):
         await reader.read("RETURN RETURN", {})
-    assert connection.closed
-    assert reader._idle == []
-    assert await reader.read("RETURN 2 AS two", {}) == [{"two": 2}]
+    await assert_dropped(reader, connection)
 
 
 async def test_a_read_past_its_time_limit_is_a_timeout(neo4j_settings: Settings) -> None:
-    db = Database.connect(neo4j_settings.model_copy(update={"neo4j_query_timeout_s": 1.0}))
-    try:
+    async with connected(neo4j_settings, neo4j_query_timeout_s=1.0) as db:
         slow = "UNWIND range(1, 2000000000) AS x WITH x WHERE x < 0 RETURN count(x) AS n"
         with pytest.raises(ClientError, match="TransactionTimedOut"):
             await reader_of(db).read(slow, {})
         with pytest.raises(QueryTimeout):
             await db.read(slow, {})
         assert await db.read("RETURN 1 AS one", {}) == [{"one": 1}]
-    finally:
-        await db.close()
 
 
 async def test_what_it_cannot_decode_or_encode_the_driver_answers(db: Database, driver_only: Database) -> None:
@@ -123,21 +140,17 @@ async def test_what_it_cannot_decode_or_encode_the_driver_answers(db: Database, 
 
 async def test_a_reader_cancelled_mid_answer_closes_its_connection(db: Database) -> None:
     reader = reader_of(db)
-    await reader.read("RETURN 1 AS one", {})
-    [connection] = reader._idle
+    connection = await idle_connection(reader)
     task = asyncio.ensure_future(reader.read("UNWIND range(1, 300000000) AS x WITH x WHERE x < 0 RETURN 1", {}))
     await asyncio.sleep(0.2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert connection.closed
-    assert reader._idle == []
-    assert await reader.read("RETURN 3 AS three", {}) == [{"three": 3}]
+    await assert_dropped(reader, connection)
 
 
 async def test_connections_are_pooled_and_bounded(neo4j_settings: Settings) -> None:
-    db = Database.connect(neo4j_settings.model_copy(update={"neo4j_max_pool_size": 2}))
-    try:
+    async with connected(neo4j_settings, neo4j_max_pool_size=2) as db:
         reader = reader_of(db)
         answers = await asyncio.gather(*(reader.read("RETURN $x AS x", {"x": x}) for x in range(12)))
         assert answers == [[{"x": x}] for x in range(12)]
@@ -145,14 +158,11 @@ async def test_connections_are_pooled_and_bounded(neo4j_settings: Settings) -> N
         again = await asyncio.gather(*(reader.read("RETURN $x AS x", {"x": x}) for x in range(4)))
         assert again == [[{"x": x}] for x in range(4)]
         assert len(reader._idle) == 2  # reused, not more
-    finally:
-        await db.close()
 
 
 async def test_a_connection_the_server_closed_is_left_for_a_new_one(db: Database) -> None:
     reader = reader_of(db)
-    await reader.read("RETURN 1 AS one", {})
-    [connection] = reader._idle
+    connection = await idle_connection(reader)
     assert connection.transport is not None
     connection.transport.abort()
     await asyncio.sleep(0.05)
@@ -162,27 +172,19 @@ async def test_a_connection_the_server_closed_is_left_for_a_new_one(db: Database
 
 
 async def test_a_wrong_password_is_the_drivers_auth_error(neo4j_settings: Settings) -> None:
-    settings = neo4j_settings.model_copy(update={"neo4j_password": SecretStr("not-the-password"), "neo4j_retry_s": 0})
-    db = Database.connect(settings)
-    try:
+    async with connected(neo4j_settings, neo4j_password=SecretStr("not-the-password"), neo4j_retry_s=0) as db:
         with pytest.raises(AuthError):
             await reader_of(db).read("RETURN 1 AS one", {})
         with pytest.raises(DatabaseUnavailable):
             await db.read("RETURN 1 AS one", {})
-    finally:
-        await db.close()
 
 
 async def test_no_server_is_service_unavailable(neo4j_settings: Settings) -> None:
-    settings = neo4j_settings.model_copy(update={"neo4j_uri": f"bolt://127.0.0.1:{free_port()}", "neo4j_retry_s": 0})
-    db = Database.connect(settings)
-    try:
+    async with connected(neo4j_settings, neo4j_uri=f"bolt://127.0.0.1:{free_port()}", neo4j_retry_s=0) as db:
         with pytest.raises(ServiceUnavailable):
             await reader_of(db).read("RETURN 1 AS one", {})
         with pytest.raises(DatabaseUnavailable):
             await db.read("RETURN 1 AS one", {})
-    finally:
-        await db.close()
 
 
 async def test_a_server_speaking_an_older_bolt_is_left_to_the_driver() -> None:
@@ -230,14 +232,10 @@ def test_it_reads_under_uvloop_the_servers_loop(neo4j_settings: Settings) -> Non
     """uvicorn runs on uvloop, whose transports are not asyncio's classes; the other tests run on asyncio's."""
 
     async def reads() -> list[list[Record]]:
-        db = Database.connect(neo4j_settings)
-        try:
-            assert db.reader is not None
-            answers = [await db.reader.read("RETURN $x AS x", {"x": x}) for x in range(3)]
+        async with connected(neo4j_settings) as db:
+            answers = [await reader_of(db).read("RETURN $x AS x", {"x": x}) for x in range(3)]
             answers.append(await db.read("UNWIND range(1, 3) AS i RETURN i", {}))
             return answers
-        finally:
-            await db.close()
 
     assert uvloop.run(reads()) == [[{"x": 0}], [{"x": 1}], [{"x": 2}], [{"i": 1}, {"i": 2}, {"i": 3}]]
 
@@ -254,8 +252,6 @@ def test_it_reads_under_uvloop_the_servers_loop(neo4j_settings: Settings) -> Non
 )
 async def test_only_a_plain_bolt_uri_gets_a_reader(uri: str, address: Any, neo4j_settings: Settings) -> None:
     assert Address.of(uri) == address
-    settings = neo4j_settings.model_copy(update={"neo4j_uri": uri})
     for direct_reads, expected in ((True, address is not None), (False, False)):
-        db = Database.connect(settings.model_copy(update={"direct_reads": direct_reads}))
-        assert (db.reader is not None) == expected
-        await db.close()
+        async with connected(neo4j_settings, neo4j_uri=uri, direct_reads=direct_reads) as db:
+            assert (db.reader is not None) == expected
