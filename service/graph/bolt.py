@@ -214,7 +214,6 @@ class BoltReader:
     def __init__(self, address: Address, user: str, password: str, database: str, timeout_s: float,
                  max_connections: int, user_agent: str) -> None:  # fmt: skip
         self.address = address
-        self.database = database
         self.timeout_s = timeout_s
         self._auth = {"scheme": "basic", "principal": user, "credentials": password}
         self._user_agent = user_agent
@@ -255,15 +254,13 @@ class BoltReader:
             if foreign:
                 raise Unanswerable("a value that is not a map, a list or a plain value")
             return records
-        except TimeoutError as error:
+        except BaseException as error:
+            # Refused (the server then wants a RESET: a new connection is simpler), lost, timed out or
+            # cancelled mid-answer: the connection is not used again.
             if connection is not None:
                 connection.close()
-            raise ServiceUnavailable(f"Neo4j did not answer within {self.timeout_s + 2:g} s") from error
-        except BaseException:
-            # Refused (the server then wants a RESET: a new connection is simpler), lost, or cancelled
-            # mid-answer: the connection is not used again.
-            if connection is not None:
-                connection.close()
+            if isinstance(error, TimeoutError):
+                raise ServiceUnavailable(f"Neo4j did not answer within {self.timeout_s + 2:g} s") from error
             raise
         finally:
             self._slots.release()
@@ -303,11 +300,10 @@ class BoltReader:
             for tag, meta in connection.summaries:
                 if tag != SUCCESS:
                     raise _error(connection.version, meta)
-        except TimeoutError as error:
+        except BaseException as error:
             connection.close()
-            raise ServiceUnavailable("Neo4j did not finish the Bolt handshake") from error
-        except BaseException:
-            connection.close()
+            if isinstance(error, TimeoutError):
+                raise ServiceUnavailable("Neo4j did not finish the Bolt handshake") from error
             raise
         return connection
 
