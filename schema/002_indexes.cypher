@@ -11,3 +11,9 @@ CREATE FULLTEXT INDEX kb_search IF NOT EXISTS
 CREATE INDEX claim_proposition IF NOT EXISTS FOR (n:Claim) ON (n.proposition);
 CREATE INDEX claim_first_reported IF NOT EXISTS FOR (n:Claim) ON (n.firstReportedAt);
 CREATE INDEX actor_name IF NOT EXISTS FOR (n:Actor) ON (n.name);
+// A claim's ABOUT link to an actor carries the actor's id (`actorId`), whether the claim's source is
+// anonymous (`sourceAnonymous`) and, while the claim is not retracted, the claim's id (`liveClaimId`). An
+// entry is indexed only when all three are set, so this index holds exactly an actor's standing claims, by
+// anonymity, in id order: a page of them is read from it without walking the actor's other claims, and
+// they are counted from it without reading a claim (the headline question).
+CREATE INDEX about_actor_claims IF NOT EXISTS FOR ()-[r:ABOUT]-() ON (r.actorId, r.sourceAnonymous, r.liveClaimId);

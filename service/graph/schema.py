@@ -6,21 +6,41 @@ import re
 from pathlib import Path
 from typing import LiteralString
 
+from service.graph.claims import about_keys
 from service.graph.driver import Database
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
 
 # Derived properties a newer version keeps and an older one did not write, by
-# migration name. Each statement fills at most ``$batch`` nodes and returns how
-# many it filled; it is run until it fills none, then the name is recorded on a
-# (:Migration) node so later starts skip it. Running one twice is harmless.
+# migration name. Each statement takes the claims after ``$after`` in id order,
+# ``$batch`` of them, fills what they lack, and returns the last id it took
+# (null when none was left); it is run from the start until then, each batch in
+# its own transaction, and the name is recorded on a (:Migration) node so later
+# starts skip it. Running one twice is harmless. Walking the id index keeps each
+# batch's cost to its own claims, however many are done.
 MIGRATIONS: dict[str, LiteralString] = {
     "claim-source-anonymous": """
-MATCH (c:Claim)-[:ATTRIBUTED_TO]->(s:Actor)
-WHERE c.sourceAnonymous IS NULL
-WITH c, s LIMIT $batch
-SET c.sourceAnonymous = coalesce(s.anonymous, false)
-RETURN count(*) AS filled
+MATCH (c:Claim) WHERE c.id > $after
+WITH c ORDER BY c.id LIMIT $batch
+CALL (c) {
+  MATCH (c)-[:ATTRIBUTED_TO]->(s:Actor)
+  WITH c, s WHERE c.sourceAnonymous IS NULL
+  SET c.sourceAnonymous = coalesce(s.anonymous, false)
+}
+RETURN max(c.id) AS last
+""",
+    # The keys of the index an actor's claims are paged from (claims.about_keys).
+    "about-actor-keys": """
+MATCH (c:Claim) WHERE c.id > $after
+WITH c ORDER BY c.id LIMIT $batch
+CALL (c) {
+  MATCH (c)-[r:ABOUT]->(a:Actor)
+  WHERE r.actorId IS NULL
+  """
+    + about_keys(claim="c", link="r", actor="a")
+    + """
+}
+RETURN max(c.id) AS last
 """,
 }
 MIGRATION_BATCH = 10_000
@@ -57,8 +77,9 @@ async def migrate(db: Database) -> list[str]:
     for name, statement in MIGRATIONS.items():
         if name in done:
             continue
-        while (await db.write(statement, {"batch": MIGRATION_BATCH}))[0]["filled"]:
-            pass
+        after: str | None = ""
+        while after is not None:
+            after = (await db.write(statement, {"after": after, "batch": MIGRATION_BATCH}))[0]["last"]
         await db.write("MERGE (m:Migration {name: $name}) SET m.appliedAt = toString(datetime())", {"name": name})
         ran.append(name)
     return ran

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
+from service.graph.claims import about_keys
 from service.graph.driver import Database, Record
 
 ADD_ALIAS: LiteralString = """
@@ -22,8 +23,10 @@ RETURN a {.*} AS actor
 # Every relationship of the merged actor moves to the kept one, with its
 # properties; relations keep their ids (the old one is deleted first so the
 # uniqueness constraint holds). Names and aliases join the kept actor's; the
-# claims it now sources take its anonymity.
-MERGE_ACTORS: LiteralString = """
+# claims it now sources take its anonymity, and ABOUT links the keys of the
+# kept actor (about_keys).
+MERGE_ACTORS: LiteralString = (
+    """
 MATCH (keep:Actor {id: $keep}), (gone:Actor {id: $merge})
 CALL (keep, gone) {
   MATCH (gone)<-[r:ABOUT|ATTRIBUTED_TO|PUBLISHED_BY|AUTHORED_BY|NAMES]-(x)
@@ -32,6 +35,9 @@ CALL (keep, gone) {
   WITH keep, x, t, p
   CALL (keep, x, t, p) {
     WITH keep, x, t, p WHERE t = 'ABOUT' MERGE (x)-[n:ABOUT]->(keep)
+    """
+    + about_keys(claim="x", link="n", actor="keep")
+    + """
   }
   CALL (keep, x, t, p) {
     WITH keep, x, t, p WHERE t = 'ATTRIBUTED_TO' MERGE (x)-[:ATTRIBUTED_TO]->(keep)
@@ -101,9 +107,13 @@ CALL (keep) {
   WITH c, coalesce(keep.anonymous, false) AS anonymous
   WHERE c.sourceAnonymous IS NULL OR c.sourceAnonymous <> anonymous
   SET c.sourceAnonymous = anonymous
+  WITH c
+  MATCH (c)-[r:ABOUT]->(:Actor)
+  SET r.sourceAnonymous = c.sourceAnonymous
 }
 RETURN keep {.*} AS actor
 """
+)
 
 ADD_RELATION: LiteralString = """
 MATCH (a:Actor {id: $relation.from}), (b:Actor {id: $relation.to})
@@ -113,10 +123,13 @@ SET r.kind = $relation.kind, r.since = $relation.since, r.until = $relation.unti
 RETURN properties(r) AS relation, a {.*} AS source, b {.*} AS target
 """
 
+# A retracted claim leaves its actors' index of standing claims (about_keys).
 RETRACT_CLAIM: LiteralString = """
 MATCH (c:Claim {id: $id})
 SET c.retracted = true, c.retractedAt = coalesce(c.retractedAt, toString(datetime())),
     c.retractionReason = coalesce($reason, c.retractionReason)
+WITH c
+CALL (c) { MATCH (c)-[r:ABOUT]->(:Actor) REMOVE r.liveClaimId }
 RETURN c {.*} AS claim
 """
 

@@ -30,6 +30,7 @@ from typing import Any, Literal, LiteralString
 
 from neo4j.exceptions import ConstraintError
 
+from service.graph.claims import about_keys
 from service.graph.driver import Database, Run
 from service.ingest.models import ActorIn, SeedDocument
 
@@ -148,7 +149,16 @@ LINKS: dict[str, LinkKind] = {
         "actors",
         {verb: _link(verb, "Claim", "ATTRIBUTED_TO", "Actor", SET_SOURCE_ANONYMOUS) for verb in ("CREATE", "MERGE")},
     ),
-    "about": _plain("claims", "Claim", "ABOUT", "Actor"),
+    # An ABOUT link to an actor carries the keys of the index an actor's claims are paged from (about_keys);
+    # the source link is written first, so the claim's anonymity is known.
+    "about": LinkKind(
+        "claims",
+        "actors",
+        {
+            verb: _link(verb, "Claim", "ABOUT", "Actor", " " + about_keys(claim="a", link="x", actor="b"))
+            for verb in ("CREATE", "MERGE")
+        },
+    ),
     "aboutEvents": _plain("claims", "Claim", "ABOUT", "Event"),
     # [name key, actor id]: one Name node per lower-cased name, shared by the actors going by it.
     "names": LinkKind(
@@ -195,13 +205,16 @@ WITH c, first WHERE (c.firstReportedAt IS NULL) <> (first IS NULL) OR c.firstRep
 SET c.firstReportedAt = first
 """
 
-# Claims of the actors whose anonymity was written in this batch, kept in step.
+# Claims of the actors whose anonymity was written in this batch, and their ABOUT links, kept in step.
 SOURCE_ANONYMITY: LiteralString = """
 UNWIND $actorIds AS actorId
 MATCH (s:Actor {id: actorId})<-[:ATTRIBUTED_TO]-(c:Claim)
 WITH c, coalesce(s.anonymous, false) AS anonymous
 WHERE c.sourceAnonymous IS NULL OR c.sourceAnonymous <> anonymous
 SET c.sourceAnonymous = anonymous
+WITH c
+MATCH (c)-[r:ABOUT]->(:Actor)
+SET r.sourceAnonymous = c.sourceAnonymous
 """
 
 # Relations are relationships with ids: a changed one is deleted and created again
@@ -296,8 +309,9 @@ def batch_of(documents: Iterable[SeedDocument]) -> Batch:
                 "hash": _digest(claim),
             }
             batch.links["source"][key] = [[key, claim["source"]]]
-            batch.links["about"][key] = [[key, a] for a in claim["about"]]
-            batch.links["aboutEvents"][key] = [[key, e] for e in claim["aboutEvents"]]
+            # One link per subject, however often a document names it.
+            batch.links["about"][key] = [[key, a] for a in dict.fromkeys(claim["about"])]
+            batch.links["aboutEvents"][key] = [[key, e] for e in dict.fromkeys(claim["aboutEvents"])]
         carried.update((c, report_id) for c in data["carriedClaims"])
         for relation in data["relations"]:
             batch.relations[relation["id"]] = {**relation, "hash": _digest(relation)}

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from service.api.auth import Role
 from service.api.ids import to_global_id
 from service.graph.driver import Database
 from tests.conftest import Execute
@@ -186,7 +187,10 @@ async def test_retracted_claims_are_hidden_from_reads(graph: Database, execute: 
         graph,
         document("r", actors=[actor("x")], claims=[claim("kept", "outlet", ["x"]), claim("gone", "outlet", ["x"])]),
     )
-    await graph.write("MATCH (c:Claim {id: 'gone'}) SET c.retracted = true", {})
+    retracted = await execute(
+        "mutation($id: ID!) { retractClaim(id: $id) { retracted } }", Role.WRITER, id=claim_id("gone")
+    )
+    assert retracted["errors"] == []
 
     result = await data(
         execute,

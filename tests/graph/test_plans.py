@@ -40,3 +40,32 @@ async def test_the_headline_query_scans_no_label(seeded: Database, neo4j_setting
 
     assert len(recorded) >= 10
     assert scanning == []
+
+
+def details(plan: Any) -> list[str]:
+    found = [plan["operatorType"].split("@")[0] + " " + plan["args"].get("Details", "")]
+    for child in plan.get("children", []):
+        found += details(child)
+    return found
+
+
+async def test_the_headline_page_and_count_seek_the_index_of_an_actors_claims(
+    seeded: Database, neo4j_settings: Settings
+) -> None:
+    headline = EXAMPLES[0]
+    with recorded_statements() as recorded:
+        context = Context.create(seeded, neo4j_settings, credentials=Credentials.anonymous())
+        result = await schema.execute(headline.query, variable_values=headline.variables, context_value=context)
+        assert not result.errors
+    [(cypher, params)] = [(c, p) for c, p in recorded if "liveClaimId" in c]
+
+    auth = (neo4j_settings.neo4j_user, neo4j_settings.neo4j_password.get_secret_value())
+    async with AsyncGraphDatabase.driver(neo4j_settings.effective_neo4j_uri(), auth=auth) as driver:
+        explained = await driver.execute_query("EXPLAIN " + cypher, params)
+    operations = details(explained.summary.plan)
+
+    # The page and the count each seek the index; no step walks the actor's ABOUT links.
+    seeks = [d for d in operations if d.startswith("DirectedRelationshipIndexSeek")]
+    assert len(seeks) == 2, "\n".join(operations)
+    assert all("ABOUT(actorId, sourceAnonymous, liveClaimId)" in seek for seek in seeks)
+    assert not [d for d in operations if d.startswith("Expand") and ":ABOUT" in d]
