@@ -19,11 +19,13 @@ import base64
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -332,7 +334,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--graphs", nargs="+", choices=list(GRAPHS), default=list(GRAPHS))
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
-    parser.add_argument("--duration", type=float, default=10.0, help="Seconds per measurement.")
+    parser.add_argument("--duration", type=float, default=5.0, help="Seconds per measurement.")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Measurements of each cell per contender, interleaved; rows are medians."
+    )
     parser.add_argument("--scenarios", nargs="+", default=[s.name for s in SCENARIOS])
     parser.add_argument("--contenders", nargs="+", default=["kb", "neo4j-graphql", "driver-floor"])
     parser.add_argument("--name", default="latest", help="Results file stem: bench/results/<name>.json.")
@@ -399,34 +404,57 @@ def run_graph(args: argparse.Namespace, neo4j: LocalNeo4j, env: dict[str, str], 
                     load({**work, "requests": work["requests"][:20]}, 4, 3)
             works = works_for(run_id)
             for concurrency in args.concurrency:
-                if scenario.write:  # new reports in every cell: the same ones again would be no write at all
-                    works = works_for(f"{run_id}-c{concurrency}")
-                order = list(works)
-                order = order[cell % len(order) :] + order[: cell % len(order)]
-                cell += 1
-                for contender in order:
-                    server = servers.get(contender)
-                    with PeakRss(server.process.pid if server else None) as rss:
-                        result = load(works[contender], concurrency, args.duration)
-                    rows.append(
-                        {
-                            "scenario": scenario.name,
-                            "graph": graph,
-                            "concurrency": concurrency,
-                            "contender": contender,
-                            "throughput_rps": round(result["throughput_rps"], 1),
-                            "p50_ms": round(result["p50_ms"], 2),
-                            "p99_ms": round(result["p99_ms"], 2),
-                            "errors": result["errors"],
-                            "rss_mb": round(rss.peak, 1) if server else None,
-                            "round_trips": trips[scenario.name] if contender != "neo4j-graphql" else 1,
-                        }
-                    )
-                    print(json.dumps(rows[-1]), flush=True)
+                rounds: dict[str, list[dict[str, Any]]] = {contender: [] for contender in works}
+                for round_ in range(args.rounds):
+                    if scenario.write:  # new reports in every cell: the same ones again would be no write at all
+                        works = works_for(f"{run_id}-c{concurrency}-r{round_}")
+                    order = list(works)
+                    order = order[cell % len(order) :] + order[: cell % len(order)]
+                    cell += 1
+                    for contender in order:
+                        server = servers.get(contender)
+                        with PeakRss(server.process.pid if server else None) as rss:
+                            result = load(works[contender], concurrency, args.duration)
+                        rounds[contender].append(
+                            {
+                                "throughput_rps": round(result["throughput_rps"], 1),
+                                "p50_ms": round(result["p50_ms"], 2),
+                                "p99_ms": round(result["p99_ms"], 2),
+                                "errors": result["errors"],
+                                "rss_mb": round(rss.peak, 1) if server else None,
+                            }
+                        )
+                        print(
+                            scenario.name, graph, concurrency, contender, json.dumps(rounds[contender][-1]), flush=True
+                        )
+                for contender, measured in rounds.items():
+                    trips_here = trips[scenario.name] if contender != "neo4j-graphql" else 1
+                    rows.append(summary_row(scenario.name, graph, concurrency, contender, measured, trips_here))
     finally:
         for server in servers.values():
             server.stop()
     return rows
+
+
+def summary_row(
+    scenario: str, graph: str, concurrency: int, contender: str, rounds: list[dict[str, Any]], round_trips: int
+) -> dict[str, Any]:
+    """One contender's row for a cell: the median of its rounds' throughput, p50 and p99, errors summed, the
+    peak RSS; each round as measured under ``rounds``."""
+    rss = [r["rss_mb"] for r in rounds if r["rss_mb"] is not None]
+    return {
+        "scenario": scenario,
+        "graph": graph,
+        "concurrency": concurrency,
+        "contender": contender,
+        "throughput_rps": round(statistics.median(r["throughput_rps"] for r in rounds), 1),
+        "p50_ms": round(statistics.median(r["p50_ms"] for r in rounds), 2),
+        "p99_ms": round(statistics.median(r["p99_ms"] for r in rounds), 2),
+        "errors": sum(r["errors"] for r in rounds),
+        "rss_mb": max(rss) if rss else None,
+        "round_trips": round_trips,
+        "rounds": rounds,
+    }
 
 
 def start_kb(env: dict[str, str]) -> Server:
@@ -484,7 +512,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(rows, indent=1) + "\n")
     machine_file = "perf-machine.json" if args.name == "latest" else f"{args.name}-machine.json"
-    described = {"machine": machine(), "duration_s": args.duration}
+    described = {"machine": machine(), "duration_s": args.duration, "rounds": args.rounds}
     (RESULTS / machine_file).write_text(json.dumps(described, indent=2) + "\n")
     by_key = {(r["graph"], r["scenario"], r["concurrency"], r["contender"]): r for r in rows}
     table_rows = []
@@ -492,7 +520,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         by_key.items(), key=lambda item: (GRAPHS[item[0][0]], item[0][1:])
     ):
         ngql = by_key.get((graph, scenario, concurrency, "neo4j-graphql"))
-        ratio = f"{r['throughput_rps'] / ngql['throughput_rps']:.2f}" if ngql and ngql["throughput_rps"] else ""
+        ratio = f"{median_ratio(r, ngql):.2f}" if ngql and median_ratio(r, ngql) is not None else ""
         rss = r["rss_mb"] if r["rss_mb"] is not None else ""
         measured = [r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["errors"], rss, r["round_trips"]]
         table_rows.append([graph, scenario, concurrency, contender, *measured, ratio])
@@ -512,10 +540,65 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         ],
         table_rows,
     )
-    (RESULTS / ("perf.md" if args.name == "latest" else f"{args.name}.md")).write_text(table + "\n")
-    print(table)
+    checked = targets(by_key)
+    (RESULTS / ("perf.md" if args.name == "latest" else f"{args.name}.md")).write_text(table + "\n\n" + checked)
+    print(table + "\n\n" + checked)
     if args.name == "latest":
         charts(rows)
+
+
+def per_round(
+    row: dict[str, Any], other: dict[str, Any], measure: Callable[[dict[str, Any], dict[str, Any]], float]
+) -> list[float]:
+    """``measure`` of each round of ``row`` against the same round of ``other`` (measured side by side)."""
+    return [measure(a, b) for a, b in zip(row["rounds"], other["rounds"], strict=True)]
+
+
+def median_ratio(row: dict[str, Any], other: dict[str, Any]) -> float | None:
+    """The median over rounds of ``row``'s throughput over ``other``'s in the same round."""
+    ratios = [a["throughput_rps"] / b["throughput_rps"] for a, b in zip(row["rounds"], other["rounds"], strict=True)
+              if b["throughput_rps"]]  # fmt: skip
+    return statistics.median(ratios) if ratios else None
+
+
+READ_TARGET = 1.5  # kb's throughput over the library's, every read scenario and concurrency, large graph
+HEADLINE_P50_MS = 1.5  # kb's headline p50 over the floor's, at concurrency 1
+HEADLINE_TAIL = 3.0  # kb's headline p99 over its p50, at concurrency 8
+RSS_MB = 300.0  # kb's peak RSS at concurrency 32
+
+
+def targets(by_key: dict[tuple[str, str, int, str], dict[str, Any]]) -> str:
+    """The issue's targets on the large graph, each as the median over rounds of what was measured side by
+    side in one round; empty when the large graph was not run."""
+    lines = []
+
+    def line(what: str, value: float | None, met: bool | None, unit: str = "") -> None:
+        if value is not None:
+            lines.append(f"| {what} | {value:.2f}{unit} | {'met' if met else 'missed'} |")
+
+    def row(scenario: str, concurrency: int, contender: str) -> dict[str, Any] | None:
+        return by_key.get(("large", scenario, concurrency, contender))
+
+    for scenario in [s.name for s in SCENARIOS if not s.write]:
+        for concurrency in sorted({c for (g, s, c, _) in by_key if g == "large" and s == scenario}):
+            kb, ngql = row(scenario, concurrency, "kb"), row(scenario, concurrency, "neo4j-graphql")
+            ratio = median_ratio(kb, ngql) if kb and ngql else None
+            line(f"{scenario}, concurrency {concurrency}: kb / library throughput", ratio,
+                 ratio is not None and ratio >= READ_TARGET, " x")  # fmt: skip
+    kb, floor = row("headline", 1, "kb"), row("headline", 1, "driver-floor")
+    if kb and floor:
+        over = statistics.median(per_round(kb, floor, lambda a, b: a["p50_ms"] - b["p50_ms"]))
+        line("headline, concurrency 1: kb p50 - floor p50", over, over <= HEADLINE_P50_MS, " ms")
+    if kb8 := row("headline", 8, "kb"):
+        tail = statistics.median(r["p99_ms"] / r["p50_ms"] for r in kb8["rounds"])
+        line("headline, concurrency 8: kb p99 / p50", tail, tail < HEADLINE_TAIL)
+    peaks = [r["rss_mb"] for (g, _, c, who), r in by_key.items() if g == "large" and c == 32 and who == "kb"]
+    if peaks and None not in peaks:
+        line("kb peak RSS at concurrency 32", max(peaks), max(peaks) < RSS_MB, " MB")
+    if not lines:
+        return ""
+    head = "Targets on the large graph (medians over rounds of figures measured side by side):\n\n"
+    return head + "| target | measured | |\n|---|---:|---|\n" + "\n".join(lines) + "\n"
 
 
 def charts(rows: list[dict[str, Any]]) -> None:
