@@ -30,6 +30,7 @@ EventStatus = strawberry.enum(models.EventStatus, description="Whether the event
 ReportKind = strawberry.enum(models.ReportKind, description="Article, broadcast or other.")
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
+N = TypeVar("N", bound="Node")
 
 
 @strawberry.enum(description="Orders of claims. Claims never reported with a date come last.")
@@ -157,15 +158,18 @@ class Actor(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Actor:
-        return cls(
-            key=record["id"],
-            slug=record["id"],
-            name=record.get("name") or record["id"],
-            kind=_actor_kind(record.get("kind") or "other"),
-            aliases=list(record.get("aliases") or []),
-            description=record.get("description"),
-            anonymous=bool(record.get("anonymous")),
-            descriptor=record.get("descriptor"),
+        return _made(
+            cls,
+            {
+                "key": record["id"],
+                "slug": record["id"],
+                "name": record.get("name") or record["id"],
+                "kind": _actor_kind(record.get("kind") or "other"),
+                "aliases": list(record.get("aliases") or []),
+                "description": record.get("description"),
+                "anonymous": bool(record.get("anonymous")),
+                "descriptor": record.get("descriptor"),
+            },
         )
 
     @strawberry.field(description="Claims ABOUT this actor. Retracted claims are hidden.")
@@ -312,14 +316,17 @@ class Report(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Report:
-        return cls(
-            key=record["id"],
-            slug=record["id"],
-            title=record.get("title"),
-            url=record.get("url"),
-            published_at=_parse_datetime(record.get("publishedAt")),
-            kind=_report_kind(record.get("kind") or "other"),
-            pre=_report_included(record) if "_publisher" in record else {},
+        return _made(
+            cls,
+            {
+                "key": record["id"],
+                "slug": record["id"],
+                "title": record.get("title"),
+                "url": record.get("url"),
+                "published_at": _parse_datetime(record.get("publishedAt")),
+                "kind": _report_kind(record.get("kind") or "other"),
+                "pre": _report_included(record) if "_publisher" in record else {},
+            },
         )
 
     @strawberry.field(
@@ -367,16 +374,19 @@ class Event(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Event:
-        return cls(
-            key=record["id"],
-            slug=record["id"],
-            name=record.get("name") or record["id"],
-            kind=record.get("kind") or "",
-            start_date=record.get("startDate"),
-            end_date=record.get("endDate"),
-            place=record.get("place"),
-            status=_event_status(record.get("status") or "occurred"),
-            description=record.get("description"),
+        return _made(
+            cls,
+            {
+                "key": record["id"],
+                "slug": record["id"],
+                "name": record.get("name") or record["id"],
+                "kind": record.get("kind") or "",
+                "start_date": record.get("startDate"),
+                "end_date": record.get("endDate"),
+                "place": record.get("place"),
+                "status": _event_status(record.get("status") or "occurred"),
+                "description": record.get("description"),
+            },
         )
 
     @strawberry.field(description="Who took part, and in what role.")
@@ -430,16 +440,19 @@ class Claim(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Claim:
-        return cls(
-            key=record["id"],
-            slug=record["id"],
-            text=record.get("text") or "",
-            quote=record.get("quote"),
-            modality=_modality(record.get("modality") or "asserted"),
-            retracted=bool(record.get("retracted")),
-            proposition=record.get("proposition"),
-            first_reported_at=_parse_datetime(record.get("firstReportedAt")),
-            pre=_claim_included(record) if "_source" in record or "_reports" in record else {},
+        return _made(
+            cls,
+            {
+                "key": record["id"],
+                "slug": record["id"],
+                "text": record.get("text") or "",
+                "quote": record.get("quote"),
+                "modality": _modality(record.get("modality") or "asserted"),
+                "retracted": bool(record.get("retracted")),
+                "proposition": record.get("proposition"),
+                "first_reported_at": _parse_datetime(record.get("firstReportedAt")),
+                "pre": _claim_included(record) if "_source" in record or "_reports" in record else {},
+            },
         )
 
     @strawberry.field(
@@ -628,6 +641,16 @@ def _claim_included(record: Record) -> dict[str, Any]:
 def _report_included(record: Record) -> dict[str, Any]:
     """What a report's record brought of its publisher (see row_shape), as Report.pre."""
     return {"publisher": _actor(record["_publisher"])}
+
+
+def _made(cls: type[N], values: dict[str, Any]) -> N:
+    """``cls(**values)``, without the call: an object of a Strawberry type whose dataclass ``__init__`` does
+    nothing but set these attributes (no defaults left out, no ``__post_init__``; tests/api/test_types.py
+    compares each with its ``__init__``). An actor took 1.45 µs through ``__init__`` and takes 0.6 this
+    way, and a page of 100 claims with sources, reports and publishers makes some 600 of them."""
+    made = object.__new__(cls)
+    made.__dict__ = values
+    return made
 
 
 def _actor(record: Record | None) -> Actor | None:
