@@ -163,6 +163,17 @@ def about_keys(*, claim: LiteralString, link: LiteralString, actor: LiteralStrin
     )  # fmt: skip
 
 
+# Where a claim ``c`` takes the anonymity ``anonymous`` of its source (a new source, or the source's own
+# anonymity written), when that moved: on the claim, and on its ABOUT links to actors, whose index key it is.
+MOVE_SOURCE_ANONYMITY: LiteralString = """
+WHERE c.sourceAnonymous IS NULL OR c.sourceAnonymous <> anonymous
+SET c.sourceAnonymous = anonymous
+WITH c
+MATCH (c)-[r:ABOUT]->(:Actor)
+SET r.sourceAnonymous = c.sourceAnonymous
+"""
+
+
 # The conditions the index answers: not retracted, and optionally the source's anonymity.
 INDEXED_CONDITIONS = frozenset({"excludeRetracted", "anonymous"})
 

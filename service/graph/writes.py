@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-from service.graph.claims import about_keys
+from service.graph.claims import MOVE_SOURCE_ANONYMITY, about_keys
 from service.graph.driver import Database, Record
 
 ADD_ALIAS: LiteralString = """
@@ -104,12 +104,9 @@ DETACH DELETE gone
 WITH keep
 CALL (keep) {
   MATCH (keep)<-[:ATTRIBUTED_TO]-(c:Claim)
-  WITH c, coalesce(keep.anonymous, false) AS anonymous
-  WHERE c.sourceAnonymous IS NULL OR c.sourceAnonymous <> anonymous
-  SET c.sourceAnonymous = anonymous
-  WITH c
-  MATCH (c)-[r:ABOUT]->(:Actor)
-  SET r.sourceAnonymous = c.sourceAnonymous
+  WITH c, coalesce(keep.anonymous, false) AS anonymous"""
+    + MOVE_SOURCE_ANONYMITY
+    + """
 }
 RETURN keep {.*} AS actor
 """

@@ -30,7 +30,7 @@ from typing import Any, Literal, LiteralString
 
 from neo4j.exceptions import ConstraintError
 
-from service.graph.claims import about_keys
+from service.graph.claims import MOVE_SOURCE_ANONYMITY, about_keys
 from service.graph.driver import Database, Run
 from service.ingest.models import ActorIn, SeedDocument
 
@@ -206,16 +206,13 @@ SET c.firstReportedAt = first
 """
 
 # Claims of the actors whose anonymity was written in this batch, and their ABOUT links, kept in step.
-SOURCE_ANONYMITY: LiteralString = """
+SOURCE_ANONYMITY: LiteralString = (
+    """
 UNWIND $actorIds AS actorId
 MATCH (s:Actor {id: actorId})<-[:ATTRIBUTED_TO]-(c:Claim)
-WITH c, coalesce(s.anonymous, false) AS anonymous
-WHERE c.sourceAnonymous IS NULL OR c.sourceAnonymous <> anonymous
-SET c.sourceAnonymous = anonymous
-WITH c
-MATCH (c)-[r:ABOUT]->(:Actor)
-SET r.sourceAnonymous = c.sourceAnonymous
-"""
+WITH c, coalesce(s.anonymous, false) AS anonymous"""
+    + MOVE_SOURCE_ANONYMITY
+)
 
 # Relations are relationships with ids: a changed one is deleted and created again
 # (its ends may have moved).
