@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -520,10 +519,10 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         by_key.items(), key=lambda item: (GRAPHS[item[0][0]], item[0][1:])
     ):
         ngql = by_key.get((graph, scenario, concurrency, "neo4j-graphql"))
-        ratio = f"{median_ratio(r, ngql):.2f}" if ngql and median_ratio(r, ngql) is not None else ""
+        ratio = median_ratio(r, ngql) if ngql else None
         rss = r["rss_mb"] if r["rss_mb"] is not None else ""
         measured = [r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["errors"], rss, r["round_trips"]]
-        table_rows.append([graph, scenario, concurrency, contender, *measured, ratio])
+        table_rows.append([graph, scenario, concurrency, contender, *measured, "" if ratio is None else f"{ratio:.2f}"])
     table = markdown_table(
         [
             "graph",
@@ -547,17 +546,14 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         charts(rows)
 
 
-def per_round(
-    row: dict[str, Any], other: dict[str, Any], measure: Callable[[dict[str, Any], dict[str, Any]], float]
-) -> list[float]:
-    """``measure`` of each round of ``row`` against the same round of ``other`` (measured side by side)."""
-    return [measure(a, b) for a, b in zip(row["rounds"], other["rounds"], strict=True)]
+def side_by_side(row: dict[str, Any], other: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each round of ``row`` with the same round of ``other`` (measured one after the other)."""
+    return list(zip(row["rounds"], other["rounds"], strict=True))
 
 
 def median_ratio(row: dict[str, Any], other: dict[str, Any]) -> float | None:
     """The median over rounds of ``row``'s throughput over ``other``'s in the same round."""
-    ratios = [a["throughput_rps"] / b["throughput_rps"] for a, b in zip(row["rounds"], other["rounds"], strict=True)
-              if b["throughput_rps"]]  # fmt: skip
+    ratios = [a["throughput_rps"] / b["throughput_rps"] for a, b in side_by_side(row, other) if b["throughput_rps"]]
     return statistics.median(ratios) if ratios else None
 
 
@@ -587,7 +583,7 @@ def targets(by_key: dict[tuple[str, str, int, str], dict[str, Any]]) -> str:
                  ratio is not None and ratio >= READ_TARGET, " x")  # fmt: skip
     kb, floor = row("headline", 1, "kb"), row("headline", 1, "driver-floor")
     if kb and floor:
-        over = statistics.median(per_round(kb, floor, lambda a, b: a["p50_ms"] - b["p50_ms"]))
+        over = statistics.median(a["p50_ms"] - b["p50_ms"] for a, b in side_by_side(kb, floor))
         line("headline, concurrency 1: kb p50 - floor p50", over, over <= HEADLINE_P50_MS, " ms")
     if kb8 := row("headline", 8, "kb"):
         tail = statistics.median(r["p99_ms"] / r["p50_ms"] for r in kb8["rounds"])

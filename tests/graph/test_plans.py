@@ -16,9 +16,14 @@ SCANS = {"NodeByLabelScan", "AllNodesScan", "DirectedAllRelationshipsScan", "Und
 
 
 def operators(plan: Any) -> set[str]:
-    found = {plan["operatorType"].split("@")[0]}
+    return {operation.split(" ")[0] for operation in details(plan)}
+
+
+def details(plan: Any) -> list[str]:
+    """Every operator of the plan, as its type and details."""
+    found = [plan["operatorType"].split("@")[0] + " " + plan["args"].get("Details", "")]
     for child in plan.get("children", []):
-        found |= operators(child)
+        found += details(child)
     return found
 
 
@@ -40,13 +45,6 @@ async def test_the_headline_query_scans_no_label(seeded: Database, neo4j_setting
 
     assert len(recorded) >= 10
     assert scanning == []
-
-
-def details(plan: Any) -> list[str]:
-    found = [plan["operatorType"].split("@")[0] + " " + plan["args"].get("Details", "")]
-    for child in plan.get("children", []):
-        found += details(child)
-    return found
 
 
 async def test_the_headline_page_and_count_seek_the_index_of_an_actors_claims(
