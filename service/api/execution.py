@@ -30,6 +30,7 @@ from functools import partial
 from typing import Any, Final, cast
 
 from graphql import (
+    ExecutionResult,
     GraphQLID,
     GraphQLLeafType,
     GraphQLList,
@@ -38,6 +39,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLString,
+    OperationType,
     Undefined,
     is_leaf_type,
 )
@@ -188,6 +190,20 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self._selections: dict[int, tuple[GroupedFieldSet, Selection]] = {}
         # Per object type and field nodes, the tree of a sub-selection that is plain all the way down (or None).
         self._trees: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, Tree | None]] = {}
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        """graphql-core's response; once it is final, the executor lets go of its async helpers.
+
+        The helpers are made of the executor's own bound methods, so the two refer to each other, and
+        through the executor the whole request (its context, loaders and every page and record they hold)
+        would otherwise be freed only by the garbage collector: some 500 objects per page of claims. Through
+        the ASGI app in process, alternating blocks of 100 requests: a page of 100 claims 3.33 -> 2.70 ms of
+        CPU, the headline 4.17 -> 3.47, a point lookup 0.94 -> 0.91 (tests/api/test_garbage.py). A resolver
+        still holding its info keeps the helpers, which keep the executor; nothing here uses them again."""
+        response = super().build_response(data)
+        if type(response) is ExecutionResult and self.operation.operation is not OperationType.SUBSCRIPTION:
+            del self.async_helpers
+        return response
 
     def execute_fields(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -148,51 +148,58 @@ class Loaders:
     def actor_affiliations(self) -> DataLoader[str, list[Record]]:
         return DataLoader(_many(self.db, actors.affiliations_of_actors))
 
+    # The loaders below are made from the database alone, never from ``self``: a loader holding a method or
+    # closure of this object would make a cycle (Loaders -> loader -> self), and the pages and records in the
+    # loader's cache would then wait for the garbage collector instead of going with the request.
+
     @cached_property
     def claim_pages(self) -> GroupedLoader[Any, Page]:
-        return GroupedLoader(self._pages(claims.claim_pages), EMPTY_PAGE)
+        return GroupedLoader(_pages(self.db, claims.claim_pages), EMPTY_PAGE)
 
     @cached_property
     def event_pages(self) -> GroupedLoader[Any, Page]:
-        return GroupedLoader(self._pages(events.event_pages), EMPTY_PAGE)
+        return GroupedLoader(_pages(self.db, events.event_pages), EMPTY_PAGE)
 
     @cached_property
     def relations(self) -> GroupedLoader[Any, list[Record]]:
-        return GroupedLoader(self._relations, [])
+        return GroupedLoader(partial(_relations, self.db), [])
 
     @cached_property
     def neighbors(self) -> GroupedLoader[Any, list[Record]]:
-        return GroupedLoader(self._neighbors, [])
+        return GroupedLoader(partial(_neighbors, self.db), [])
 
-    def _pages(self, fetch: Callable[..., Awaitable[dict[str, Page]]]) -> Callable[..., Awaitable[dict[str, Page]]]:
-        """A grouped load of claim or event pages: one query for every parent asking the same page.
 
-        Keys are (parent id, (anchor, where, order, first, after, with_total, more)), ``more`` being
-        further keyword arguments of ``fetch`` as (name, value) pairs."""
+def _pages(db: Database, fetch: Callable[..., Awaitable[dict[str, Page]]]) -> Callable[..., Awaitable[dict[str, Page]]]:
+    """A grouped load of claim or event pages: one query for every parent asking the same page.
 
-        async def load(parent_ids: list[str], arguments: Any) -> dict[str, Page]:
-            anchor, where, order, first, after, with_total, more = arguments
-            return await fetch(
-                self.db,
-                anchor,
-                parent_ids,
-                where=where,
-                order=order,
-                first=first,
-                after=_unfreeze(after),
-                with_total=with_total,
-                **dict(more),
-            )
+    Keys are (parent id, (anchor, where, order, first, after, with_total, more)), ``more`` being
+    further keyword arguments of ``fetch`` as (name, value) pairs."""
 
-        return load
+    async def load(parent_ids: list[str], arguments: Any) -> dict[str, Page]:
+        anchor, where, order, first, after, with_total, more = arguments
+        return await fetch(
+            db,
+            anchor,
+            parent_ids,
+            where=where,
+            order=order,
+            first=first,
+            after=_unfreeze(after),
+            with_total=with_total,
+            **dict(more),
+        )
 
-    async def _relations(self, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
-        kinds, as_of = arguments
-        return await actors.relations_of_actors(self.db, parent_ids, kinds=kinds, as_of=as_of)
+    return load
 
-    async def _neighbors(self, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
-        depth, kinds, limit = arguments
-        return await actors.neighbors_of_actors(self.db, parent_ids, depth=depth, kinds=kinds, limit=limit)
+
+async def _relations(db: Database, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
+    kinds, as_of = arguments
+    return await actors.relations_of_actors(db, parent_ids, kinds=kinds, as_of=as_of)
+
+
+async def _neighbors(db: Database, parent_ids: list[str], arguments: Any) -> dict[str, list[Record]]:
+    depth, kinds, limit = arguments
+    return await actors.neighbors_of_actors(db, parent_ids, depth=depth, kinds=kinds, limit=limit)
 
 
 async def load_all(loader: DataLoader[K, V], keys: Sequence[K]) -> list[V]:
