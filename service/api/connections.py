@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
+from service.api.execution import COMPUTED, STORED
 from service.api.ids import to_cursor
 from service.graph.driver import Record
-from service.graph.paging import Page
+from service.graph.paging import Page, Row
 
 T = TypeVar("T")
 
@@ -25,8 +27,29 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Opaque position of this item; pass as `after` to continue from it.")
-    node: T = strawberry.field(description="The item.")
+    """A row of a page. Its node is made from the row's record when first asked for, and its cursor likewise:
+    a page of 100 claims answered as one tree reads the record itself (``record``, see STORED in
+    service.api.execution) and never makes either."""
+
+    row: strawberry.Private[Row]
+    build: strawberry.Private[Callable[[Record], T]]
+    # The node's record, while nothing has been loaded into its object that the record lacks.
+    record: strawberry.Private[Record | None]
+
+    @strawberry.field(
+        description="Opaque position of this item; pass as `after` to continue from it.", metadata={COMPUTED: True}
+    )
+    def cursor(self) -> str:
+        return _cursor(self.row)
+
+    @strawberry.field(description="The item.", metadata={COMPUTED: True, STORED: "record"})
+    def node(self) -> T:
+        return self.item
+
+    @cached_property
+    def item(self) -> T:
+        """The node, made once."""
+        return self.build(self.row.node)
 
 
 @strawberry.type(description="A page of a list, paged in the database.")
@@ -37,17 +60,28 @@ class Connection(Generic[T]):
 
     @classmethod
     def from_page(cls, page: Page, after: list[str] | None, build: Callable[[Record], T]) -> Connection[T]:
-        edges = [Edge(cursor=to_cursor(row.sort_key, row.node["id"]), node=build(row.node)) for row in page.rows]
+        edges = [_edge(row, build) for row in page.rows]
         return cls(
             total_count=page.total,
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                start_cursor=_cursor(page.rows[0]) if page.rows else None,
+                end_cursor=_cursor(page.rows[-1]) if page.rows else None,
             ),
             edges=edges,
         )
+
+
+def _cursor(row: Row) -> str:
+    return to_cursor(row.sort_key, row.node["id"])
+
+
+def _edge(row: Row, build: Callable[[Record], T]) -> Edge[T]:
+    """``Edge(row=row, build=build, record=row.node)`` without the call (as types._made): 100 per page."""
+    edge: Edge[T] = object.__new__(Edge)
+    edge.__dict__ = {"row": row, "build": build, "record": row.node}
+    return edge
 
 
 def wants_total(info: Any) -> bool:

@@ -20,6 +20,14 @@ no sub-field collection per object. At the first value the tree cannot answer it
 object, which then goes the per-field way above, where its error is made as graphql-core makes it.
 On a page of 100 claims with sources and reports this took the execution from 9.8 to 8.2 ms (medians
 of alternating blocks in one process, database time included).
+
+A tree goes further where its objects would be made from records and nothing else (a page's nodes, with the
+sources, reports and publishers its statement brought): a STORED field (``Edge.node``) hands the tree its
+record, and the fields below are read from records through their types' RECORD_READERS, which give what the
+objects made from the records would. No node object is made; where a record cannot answer (something it did
+not bring, a null where the schema forbids one) the object is made and answers as above. A page of 100
+claims took 1.46 to 1.80 times less CPU than with its 400 objects made (through the ASGI app, alternating
+blocks of 50 requests in one process).
 """
 
 from __future__ import annotations
@@ -48,13 +56,25 @@ from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
+from service.graph.driver import Record
+
 AHEAD: Final = "kb.ahead"
 """Metadata of a Strawberry field whose value a page may load ahead into its rows' ``pre[name]``."""
 COMPUTED: Final = "kb.computed"
 """Metadata of a field whose resolver is a cheap, pure function of the object alone (no info, no
 arguments, not async), such as a global id: called directly, and again by graphql-core if it must."""
 
+STORED: Final = "kb.stored"
+"""Metadata of an object-valued field whose parent may hold the value as the record it is made from, in the
+attribute named (None once the record no longer says all the object does). A tree then reads that record
+through its type's RECORD_READERS and never makes the object."""
+RECORD_READERS: Final = "record_readers"
+"""The class attribute of a type made from stored records: for each plain field (by Python name), the field's
+value read from a record, equal to that attribute of the object the record makes. For a field loaded ahead:
+the related record (or list of records), or NOT_STORED when the record did not bring it."""
+
 _GENERIC: Final[Any] = object()  # "let graphql-core's own execute_field answer this one"
+NOT_STORED: Final[Any] = _GENERIC
 _NO_INFO: Final = cast("GraphQLResolveInfo[Any]", None)  # for is_type_of, which in Strawberry never reads it
 
 
@@ -72,10 +92,15 @@ class PlainField:
     is_list: bool
     item_type: GraphQLOutputType | None  # a list's item type, NonNull included
     item_non_null: bool
+    read: Callable[[Record], Any] | None  # the value from the parent's record (RECORD_READERS), if it can be
+    stored: str | None  # the attribute holding the value's record (STORED)
 
     def leaf_value(self, source: Any) -> Any:
         """A leaf's coerced value, or _GENERIC when anything about it is unusual."""
-        value = getattr(source, self.attribute, _GENERIC) if self.compute is None else self.computed(source)
+        return self.coerce(getattr(source, self.attribute, _GENERIC) if self.compute is None else self.computed(source))
+
+    def coerce(self, value: Any) -> Any:
+        """A leaf's value as the response has it, or _GENERIC when anything about it is unusual."""
         if value is None:
             return _GENERIC if self.non_null else None
         if type(value) is str and self.leaf in _STRINGS:
@@ -135,6 +160,7 @@ def _plan(parent_type: GraphQLObjectType, name: str) -> PlainField | None:
         inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
     if not is_leaf_type(inner) and not isinstance(inner, GraphQLObjectType):
         return None  # interfaces and unions: graphql-core resolves the runtime type
+    readers = getattr(_origin(parent_type), RECORD_READERS, None) or {}
     return PlainField(
         attribute=definition.python_name,
         ahead=ahead,
@@ -146,7 +172,14 @@ def _plan(parent_type: GraphQLObjectType, name: str) -> PlainField | None:
         is_list=item_type is not None,
         item_type=item_type,
         item_non_null=isinstance(item_type, GraphQLNonNull),
+        read=readers.get(definition.python_name),
+        stored=definition.metadata.get(STORED) if isinstance(inner, GraphQLObjectType) and not item_type else None,
     )
+
+
+def _origin(object_type: GraphQLObjectType) -> type | None:
+    definition = object_type.extensions.get("strawberry-definition")
+    return getattr(definition, "origin", None)
 
 
 def _computation(definition: StrawberryField) -> Callable[[Any], Any] | None:
@@ -160,9 +193,11 @@ def _computation(definition: StrawberryField) -> Callable[[Any], Any] | None:
 
 _STRINGS: Final = (GraphQLString, GraphQLID)
 
-Tree = list[tuple[str, "PlainField | str", "Tree | None"]]
+Tree = list[tuple[str, "PlainField | str", "Tree | None", "Tree | None"]]
 """An object's sub-selection when every field in it, at every depth, is plain: response name, then the plan
-(or, for ``__typename``, the type's name), then the sub-tree of an object field (None for a leaf)."""
+(or, for ``__typename``, the type's name), then the sub-tree of an object field (None for a leaf), then for a
+STORED field the sub-tree as read from the value's record, where every field below has a reader (else None).
+A tree read from records has the same shape, with the readers' sub-trees in third place."""
 
 Selection = list[tuple[str, FieldDetailsList, PlainField | None, PlainField | None]]
 """A grouped field set's fields: response name, field nodes, the plan where the field is a plain leaf read in
@@ -189,7 +224,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         # Per grouped field set (one object for all items of a list), its fields with their plans.
         self._selections: dict[int, tuple[GroupedFieldSet, Selection]] = {}
         # Per object type and field nodes, the tree of a sub-selection that is plain all the way down (or None).
-        self._trees: dict[tuple[GraphQLObjectType, int], tuple[FieldDetailsList, Tree | None]] = {}
+        self._trees: dict[tuple[GraphQLObjectType, int, bool], tuple[FieldDetailsList, Tree | None]] = {}
 
     def build_response(self, data: dict[str, Any] | None) -> Any:
         """graphql-core's response; once it is final, the executor lets go of its async helpers.
@@ -249,6 +284,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def _plain(
         self, plan: PlainField, source: Any, field_details_list: FieldDetailsList, path: Path, position: Any
     ) -> Any:
+        if plan.stored is not None and position is None and type(record := getattr(source, plan.stored, None)) is dict:
+            assert plan.object_type is not None
+            tree = self._tree(plan.object_type, field_details_list, stored=True)
+            if tree is not None and (filled := _fill_record(tree, record)) is not _GENERIC:
+                return filled
         value = plan.value(source)
         if value is _GENERIC or isinstance(value, Exception):
             return _GENERIC
@@ -339,34 +379,39 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
         return awaited(result)
 
-    def _tree(self, object_type: GraphQLObjectType, fields: FieldDetailsList) -> Tree | None:
-        """The sub-selection of ``fields`` on ``object_type`` as a Tree, or None where any field in it, at any
-        depth, is not plain (or is deferred, or carries a directive)."""
-        key = (object_type, id(fields))
+    def _tree(self, object_type: GraphQLObjectType, fields: FieldDetailsList, stored: bool = False) -> Tree | None:
+        """The sub-selection of ``fields`` on ``object_type`` as a Tree (read from records if ``stored``), or None
+        where any field in it, at any depth, is not plain (or has no reader, or is deferred, or carries a
+        directive)."""
+        key = (object_type, id(fields), stored)
         cached = self._trees.get(key)
         if cached is not None and cached[0] is fields:
             return cached[1]
         grouped_field_set, new_defer_usages, _ = self.collect_subfields(object_type, fields)
-        tree = None if new_defer_usages else self._tree_of(object_type, grouped_field_set)
+        tree = None if new_defer_usages else self._tree_of(object_type, grouped_field_set, stored)
         self._trees[key] = (fields, tree)
         return tree
 
-    def _tree_of(self, object_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet) -> Tree | None:
+    def _tree_of(self, object_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet, stored: bool) -> Tree | None:
         tree: Tree = []
         for name, fields in grouped_field_set.items():
             if _directed(fields) or any(details.defer_usage is not None for details in fields):
                 return None
             field_name = fields[0].node.name.value
             if field_name == "__typename":
-                tree.append((name, object_type.name, None))
+                tree.append((name, object_type.name, None, None))
                 continue
             plan = plain_field(object_type, field_name)
-            if plan is None:
+            if plan is None or (stored and plan.read is None):
                 return None
-            sub = self._tree(plan.object_type, fields) if plan.object_type is not None else None
+            sub = self._tree(plan.object_type, fields, stored) if plan.object_type is not None else None
             if plan.object_type is not None and sub is None:
                 return None
-            tree.append((name, plan, sub))
+            from_record = None
+            if plan.stored is not None and not stored:
+                assert plan.object_type is not None
+                from_record = self._tree(plan.object_type, fields, stored=True)
+            tree.append((name, plan, sub, from_record))
         return tree
 
 
@@ -374,48 +419,81 @@ def _fill(tree: Tree, source: Any) -> Any:
     """The response of a plain sub-selection on ``source``, with no Path, no error handling and no call per
     object but this one; _GENERIC at the first thing it cannot answer (a null where the schema forbids one, a
     value of the wrong type), which the caller then hands to the per-field path, where that error is made.
-    Every value it reads is plain, so reading it twice has no effect."""
+    Every value it reads is plain, so reading it twice has no effect. A STORED field whose record is there is
+    read from the record (_fill_record), and from the object where the record does not answer."""
     result: dict[str, Any] = {}
-    for name, plan, sub in tree:
+    for name, plan, sub, from_record in tree:
         if type(plan) is str:
             result[name] = plan
             continue
         assert isinstance(plan, PlainField)
         if sub is None and not plan.is_list:
             value = plan.leaf_value(source)
-            if value is _GENERIC:
-                return _GENERIC
-            result[name] = value
-            continue
-        value = plan.value(source)
-        if value is _GENERIC or isinstance(value, Exception):
-            return _GENERIC
-        if value is None:
-            if plan.non_null:
-                return _GENERIC
-        elif not plan.is_list:
-            assert sub is not None
-            if not plan.accepts(value) or (value := _fill(sub, value)) is _GENERIC:
-                return _GENERIC
-        elif not isinstance(value, (list, tuple)):
-            return _GENERIC
-        elif sub is None:
-            if (value := _leaves(plan, value)) is _GENERIC:
-                return _GENERIC
         else:
-            items: list[Any] = []
-            for item in value:
-                if item is None:
-                    if plan.item_non_null:
-                        return _GENERIC
-                    items.append(None)
+            if from_record is not None and type(record := getattr(source, plan.stored, None)) is dict:  # type: ignore[arg-type]
+                value = _fill_record(from_record, record)
+                if value is not _GENERIC:
+                    result[name] = value
                     continue
-                if not plan.accepts(item) or (item := _fill(sub, item)) is _GENERIC:
-                    return _GENERIC
-                items.append(item)
-            value = items
+            value = _completed(plan, sub, plan.value(source), _fill, plan.accepts)
+        if value is _GENERIC:
+            return _GENERIC
         result[name] = value
     return result
+
+
+def _fill_record(tree: Tree, record: Record) -> Any:
+    """_fill, for a node's stored record and a tree of readers (RECORD_READERS): the response the object made
+    from the record would give, without making it."""
+    result: dict[str, Any] = {}
+    for name, plan, sub, _ in tree:
+        if type(plan) is str:
+            result[name] = plan
+            continue
+        assert isinstance(plan, PlainField)
+        assert plan.read is not None
+        value = plan.read(record)
+        value = (
+            plan.coerce(value)
+            if sub is None and not plan.is_list
+            else _completed(plan, sub, value, _fill_record, _is_record)
+        )
+        if value is _GENERIC:
+            return _GENERIC
+        result[name] = value
+    return result
+
+
+def _is_record(value: Any) -> bool:
+    return type(value) is dict
+
+
+def _completed(
+    plan: PlainField, sub: Tree | None, value: Any, fill: Callable[[Tree, Any], Any], accepts: Callable[[Any], bool]
+) -> Any:
+    """The response of a plain field that is not a single leaf, from its value; _GENERIC as _fill."""
+    if value is _GENERIC or isinstance(value, Exception):
+        return _GENERIC
+    if value is None:
+        return _GENERIC if plan.non_null else None
+    if not plan.is_list:
+        assert sub is not None
+        return fill(sub, value) if accepts(value) else _GENERIC
+    if not isinstance(value, (list, tuple)):
+        return _GENERIC
+    if sub is None:
+        return _leaves(plan, value)
+    items: list[Any] = []
+    for item in value:
+        if item is None:
+            if plan.item_non_null:
+                return _GENERIC
+            items.append(None)
+            continue
+        if not accepts(item) or (item := fill(sub, item)) is _GENERIC:
+            return _GENERIC
+        items.append(item)
+    return items
 
 
 def _leaves(plan: PlainField, items: list[Any] | tuple[Any, ...]) -> Any:

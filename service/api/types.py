@@ -8,14 +8,14 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from functools import lru_cache
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 import strawberry
 
 from service.api.arguments import bounded, page_arguments, partial_date
 from service.api.connections import Connection, below, field_names, selected, wants_total
 from service.api.context import Info
-from service.api.execution import AHEAD, COMPUTED
+from service.api.execution import AHEAD, COMPUTED, NOT_STORED
 from service.api.ids import to_global_id
 from service.api.loaders import freeze, load_all
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
@@ -104,7 +104,10 @@ async def claim_connection(
         (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info), include))
     )
     connection = Connection[Claim].from_page(page, after_key, Claim.from_record)
-    await prefetch_claims(info, [edge.node for edge in connection.edges], rows)
+    if not brought(page.items, rows):
+        await prefetch_claims(info, [edge.item for edge in connection.edges], rows)
+        for edge in connection.edges:
+            edge.record = None  # the object now holds what its record lacks
     return connection
 
 
@@ -139,6 +142,8 @@ def claims_field(anchor: str, description: str) -> Any:
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
     key: strawberry.Private[str]  # the stored id
+    # Each field's value read from a stored record, as from_record's object has it (see the end of the module).
+    record_readers: ClassVar[dict[str, Callable[[Record], Any]]] = {}
 
     @strawberry.field(description="Global, opaque id.", metadata={COMPUTED: True})
     def id(self) -> strawberry.ID:
@@ -569,6 +574,20 @@ def _both(one: list[Any] | None, other: list[Any] | None) -> list[Any] | None:
     return None if one is None and other is None else [*(one or []), *(other or [])]
 
 
+def brought(claims: list[Record], selections: list[Any] | None) -> bool:
+    """Whether the records of a page of claims hold all that prefetch_claims would load for their objects."""
+    source, reports = below(selections, "source"), below(selections, "reports")
+    if source is not None and not all("_source" in claim for claim in claims):
+        return False
+    if reports is None:
+        return True
+    if below(reports, "cites") is not None or not all("_reports" in claim for claim in claims):
+        return False
+    return below(reports, "publisher") is None or all(
+        "_publisher" in report for claim in claims for report in claim["_reports"]
+    )
+
+
 async def prefetch_claims(info: Info, claims: Sequence[Claim], selections: list[Any] | None) -> None:
     """Load, for all ``claims`` at once, the ``source`` and ``reports`` that ``selections`` ask for and
     their page did not bring already; then what is asked of the reports."""
@@ -677,3 +696,67 @@ def _enum(kind: type[E]) -> Callable[[str], E]:
 
 _actor_kind, _report_kind = _enum(models.ActorKind), _enum(models.ReportKind)
 _event_status, _modality = _enum(models.EventStatus), _enum(models.Modality)
+
+
+# -- fields read from records ----------------------------------------------------------------------
+# A page's tree reads its nodes' records through these, without making the objects (STORED, in
+# service.api.execution): each gives what from_record's object gives for the field, and a field loaded
+# ahead gives the related record, or list of records, that from_record makes its value from.
+# tests/api/test_types.py compares every one with the object, on every record of the seeded graph.
+
+
+def _readers(type_name: str, readers: dict[str, Callable[[Record], Any]]) -> dict[str, Callable[[Record], Any]]:
+    return {"id": lambda r: to_global_id(type_name, r["id"]), "slug": lambda r: r["id"], **readers}
+
+
+def _related(key: str) -> Callable[[Record], Any]:
+    """A related node's record as from_record reads it (None for none), or NOT_STORED where it was not brought."""
+    return lambda r: (r[key] or None) if key in r else NOT_STORED
+
+
+Actor.record_readers = _readers(
+    "Actor",
+    {
+        "name": lambda r: r.get("name") or r["id"],
+        "kind": lambda r: _actor_kind(r.get("kind") or "other"),
+        "aliases": lambda r: list(r.get("aliases") or []),
+        "description": lambda r: r.get("description"),
+        "anonymous": lambda r: bool(r.get("anonymous")),
+        "descriptor": lambda r: r.get("descriptor"),
+    },
+)
+Claim.record_readers = _readers(
+    "Claim",
+    {
+        "text": lambda r: r.get("text") or "",
+        "quote": lambda r: r.get("quote"),
+        "modality": lambda r: _modality(r.get("modality") or "asserted"),
+        "retracted": lambda r: bool(r.get("retracted")),
+        "proposition": lambda r: r.get("proposition"),
+        "first_reported_at": lambda r: _parse_datetime(r.get("firstReportedAt")),
+        "source": _related("_source"),
+        "reports": lambda r: r.get("_reports", NOT_STORED),
+    },
+)
+Report.record_readers = _readers(
+    "Report",
+    {
+        "title": lambda r: r.get("title"),
+        "url": lambda r: r.get("url"),
+        "published_at": lambda r: _parse_datetime(r.get("publishedAt")),
+        "kind": lambda r: _report_kind(r.get("kind") or "other"),
+        "publisher": _related("_publisher"),
+    },
+)
+Event.record_readers = _readers(
+    "Event",
+    {
+        "name": lambda r: r.get("name") or r["id"],
+        "kind": lambda r: r.get("kind") or "",
+        "start_date": lambda r: r.get("startDate"),
+        "end_date": lambda r: r.get("endDate"),
+        "place": lambda r: r.get("place"),
+        "status": lambda r: _event_status(r.get("status") or "occurred"),
+        "description": lambda r: r.get("description"),
+    },
+)
