@@ -1,9 +1,9 @@
 """kb against the Neo4j GraphQL Library and the driver floor, on the same Neo4j and graph, in one run.
 
-    .venv/bin/python -m bench.perf                       # large graph, concurrency 1, 8, 32, 15 s each
-    .venv/bin/python -m bench.perf --duration 5 --concurrency 1 8
+    .venv/bin/python -m bench.perf        # both graphs, concurrency 1, 8, 32, three interleaved 5 s rounds
+    .venv/bin/python -m bench.perf --graphs large --scenarios claims-page-100 --concurrency 1 8
 
-Contenders, one after the other: `kb` (uvicorn with the 2 workers the README
+Contenders, interleaved within each round: `kb` (uvicorn with the 2 workers the README
 recommends for 2 cores), `neo4j-graphql` (@neo4j/graphql 7 on Apollo Server,
 bench/neo4j-graphql/) and `driver-floor` (the Cypher kb sends for the same
 request, replayed through the Python driver: no HTTP, no GraphQL). Load comes
