@@ -8,6 +8,21 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+QUOTED_PREFIX = 40  # the most of an input an error message repeats
+
+
+def quoted(value: object, limit: int = QUOTED_PREFIX) -> str:
+    """An input as an error message quotes it: at most its first ``limit`` characters, and how long it was."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        return f"'{text[:limit]}…' ({len(text):,} characters)"
+    return f"'{text}'"
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters where it is longer."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters in all)"
+
 
 class KBError(Exception):
     """Base of every error the service reports to users by code."""

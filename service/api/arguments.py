@@ -6,7 +6,7 @@ import re
 
 from service.api.context import Info
 from service.api.ids import from_cursor, from_global_id
-from service.errors import BadUserInput
+from service.errors import BadUserInput, quoted
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -31,7 +31,7 @@ def partial_date(value: str | None, name: str) -> str | None:
     if value is None:
         return None
     if not _PARTIAL_DATE.match(value):
-        raise BadUserInput(f"{name} must be a date as YYYY, YYYY-MM or YYYY-MM-DD, got '{value}'", argument=name)
+        raise BadUserInput(f"{name} must be a date as YYYY, YYYY-MM or YYYY-MM-DD, got {quoted(value)}", argument=name)
     return value
 
 

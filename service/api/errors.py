@@ -18,11 +18,13 @@ from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
-from service.errors import KBError
+from service.errors import KBError, shortened
 
 log = logging.getLogger("service.api")
 
 INTERNAL_MESSAGE = "Internal error; quote the requestId when reporting it."
+# graphql-core's messages can quote what was sent (a string literal a syntax error is about, say): cut short.
+MESSAGE_LIMIT = 300
 
 
 def coded_error(error: GraphQLError, request_id: str) -> GraphQLError:
@@ -49,7 +51,7 @@ def coded_error(error: GraphQLError, request_id: str) -> GraphQLError:
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
     return GraphQLError(
-        message=message,
+        message=shortened(message, MESSAGE_LIMIT),
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,

@@ -12,7 +12,7 @@ import binascii
 import json
 from json.encoder import encode_basestring_ascii
 
-from service.errors import BadUserInput
+from service.errors import BadUserInput, quoted
 
 NODE_TYPES = ("Actor", "Claim", "Report", "Event")
 
@@ -26,7 +26,7 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     decoded = _decode(global_id, "id")
     type_name, _, key = decoded.partition(":")
     if type_name not in NODE_TYPES or not key:
-        raise BadUserInput(f"'{global_id}' is not an id issued by this API", argument="id")
+        raise BadUserInput(f"{quoted(global_id)} is not an id issued by this API", argument="id")
     return type_name, key
 
 
@@ -46,7 +46,7 @@ def from_cursor(cursor: str | None) -> list[str] | None:
     except ValueError:
         parts = None
     if not (isinstance(parts, list) and len(parts) == 3 and parts[0] == "c" and all(isinstance(p, str) for p in parts)):
-        raise BadUserInput(f"'{cursor}' is not a cursor issued by this API", argument="after")
+        raise BadUserInput(f"{quoted(cursor)} is not a cursor issued by this API", argument="after")
     return [parts[1], parts[2]]
 
 
@@ -54,4 +54,4 @@ def _decode(value: str, argument: str) -> str:
     try:
         return base64.urlsafe_b64decode(value.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError) as error:
-        raise BadUserInput(f"'{value}' is not a valid {argument}", argument=argument) from error
+        raise BadUserInput(f"{quoted(value)} is not a valid {argument}", argument=argument) from error

@@ -9,7 +9,7 @@ import strawberry
 from pydantic import BaseModel, ValidationError
 
 from service.api.types import ActorKind, EventStatus, Modality, ReportKind
-from service.errors import BadUserInput
+from service.errors import BadUserInput, shortened
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -124,6 +124,8 @@ def validated(model: type[M], given: Any, argument: str = "input") -> M:
     try:
         return model.model_validate(strawberry.asdict(given))
     except ValidationError as error:
-        problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in error.errors()]
+        # At most 20 problems, each field path and message cut short: their text can repeat what was sent.
+        problems = [{"field": shortened(".".join(str(p) for p in e["loc"]), 200), "message": shortened(e["msg"], 200)}
+                    for e in error.errors()[:20]]  # fmt: skip
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
         raise BadUserInput(f"invalid {argument}: {summary}", argument=argument, problems=problems) from error

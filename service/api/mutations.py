@@ -12,7 +12,7 @@ from service.api.auth import Role
 from service.api.context import Info
 from service.api.inputs import ActorInput, IngestReportInput, RelationInput, validated
 from service.api.types import Actor, Claim, Relation, Report
-from service.errors import BadUserInput, NotFound
+from service.errors import QUOTED_PREFIX, BadUserInput, NotFound, quoted
 from service.graph import writes
 from service.graph.driver import Record
 from service.ingest.models import ActorIn, Name, RelationIn, SeedDocument
@@ -45,7 +45,7 @@ async def _require_actors(info: Info, *keys: str) -> list[Record]:
     found = await info.context.loaders.actor.load_many(list(keys))
     for key, record in zip(keys, found, strict=True):
         if record is None:
-            raise NotFound(f"no actor has slug '{key}'", slug=key)
+            raise NotFound(f"no actor has slug {quoted(key)}", slug=key[:QUOTED_PREFIX])
     return [r for r in found if r is not None]
 
 
@@ -84,7 +84,7 @@ class Mutation:
             await write_actor(info.context.db, actor)
         except DanglingReferences as error:
             [missing, *_] = error.missing["actors"]
-            raise NotFound(f"no actor has slug '{missing}'", argument="input") from error
+            raise NotFound(f"no actor has slug {quoted(missing)}", argument="input") from error
         [record] = await _require_actors(info, actor.id)
         return Actor.from_record(record)
 
@@ -94,7 +94,7 @@ class Mutation:
         name = validated_name(alias)
         record = await writes.add_alias(info.context.db, required_key_of(actor, "Actor", "actor"), name)
         if record is None:
-            raise NotFound(f"no actor has id '{actor}'", argument="actor")
+            raise NotFound(f"no actor has id {quoted(actor)}", argument="actor")
         return Actor.from_record(record)
 
     @strawberry.mutation(
@@ -125,7 +125,7 @@ class Mutation:
         known = await existing(info.context.db, Ids(claims=set(relation.evidence)))
         unknown = sorted(set(relation.evidence) - known.claims)
         if unknown:
-            raise NotFound(f"no claim has slug '{unknown[0]}'", argument="input", slugs=unknown)
+            raise NotFound(f"no claim has slug {quoted(unknown[0])}", argument="input", slugs=unknown[:10])
         record = await writes.add_relation(info.context.db, relation.model_dump(mode="json", by_alias=True))
         if record is None:
             raise NotFound("one of the actors was deleted meanwhile", argument="input")
@@ -142,7 +142,7 @@ class Mutation:
         info.context.credentials.require(Role.WRITER)
         record = await writes.retract_claim(info.context.db, required_key_of(id, "Claim", "id"), reason)
         if record is None:
-            raise NotFound(f"no claim has id '{id}'", argument="id")
+            raise NotFound(f"no claim has id {quoted(id)}", argument="id")
         return Claim.from_record(record)
 
     @strawberry.mutation(description="Delete a report and the claims no other report carried. Needs an admin token.")
@@ -150,7 +150,7 @@ class Mutation:
         info.context.credentials.require(Role.ADMIN)
         deleted = await writes.delete_report(info.context.db, required_key_of(id, "Report", "id"))
         if deleted is None:
-            raise NotFound(f"no report has id '{id}'", argument="id")
+            raise NotFound(f"no report has id {quoted(id)}", argument="id")
         return DeleteReportPayload(deleted_id=id, claims_deleted=deleted)
 
 
