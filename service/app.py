@@ -17,8 +17,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from service.api.auth import parse_tokens
+from service.api.gate import PersistedQueries
 from service.api.graphiql import GraphiQL
-from service.api.http import GraphQLEndpoint, PersistedQueries
+from service.api.http import GraphQLEndpoint
 from service.config import Settings, get_settings
 from service.errors import KBError
 from service.graph.driver import Database
@@ -52,9 +53,7 @@ class AppState:
         self.tokens = parse_tokens(settings.tokens.get_secret_value())
         self.schema_applied = False
         self.graphiql = GraphiQL(settings.graphiql_dir)
-        self.persisted = PersistedQueries.from_manifest(
-            settings.persisted_queries, settings.apq_capacity, settings.allow_list_only
-        )
+        self.persisted = PersistedQueries.from_settings(settings)
 
     async def ensure_schema(self) -> bool:
         """Apply schema/*.cypher once; on failure, say so and try again next time."""

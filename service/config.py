@@ -67,7 +67,13 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0, alias="KB_MAX_ALIASES")
     max_tokens: int = Field(default=3_000, ge=10, alias="KB_MAX_TOKENS")
     max_cost: int = Field(default=50_000, ge=1, alias="KB_MAX_COST")
+    # The same response name selected this many times in one selection set (fragments included) at most:
+    # validation compares such fields in pairs, so 300 copies of one field took a second to validate.
+    max_repeats: int = Field(default=25, ge=1, alias="KB_MAX_REPEATS")
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, alias="KB_MAX_BODY_BYTES")
+    # A request's headers, all of them (431 past it); and how long its body may take to arrive (408).
+    max_header_bytes: int = Field(default=16_384, ge=1_024, alias="KB_MAX_HEADER_BYTES")
+    body_timeout_s: float = Field(default=10.0, gt=0, alias="KB_BODY_TIMEOUT")
     introspection: bool = Field(default=True, alias="KB_INTROSPECTION")
     cors_origins: str = Field(default="", alias="KB_CORS_ORIGINS")
     persisted_queries: Path | None = Field(default=None, alias="KB_PERSISTED_QUERIES")

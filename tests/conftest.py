@@ -95,10 +95,14 @@ def execute(neo4j_settings: Settings, session_db: Database) -> Execute:
     from service.api.context import Context
     from service.api.schema import schema
 
+    # Some tests ask for wide pages on purpose (a request's round trips, what its rows bring): the cost limit,
+    # tested over HTTP in tests/api/test_http.py, is set out of their way.
+    settings = neo4j_settings.model_copy(update={"max_cost": 10_000_000})
+
     async def run(query: str, _role: Role | None = None, **variables: Any) -> GraphQLResult:
         """``_role``: run as a holder of a token with that role (default: no token)."""
         credentials = Credentials(_role, presented=_role is not None)
-        context = Context.create(session_db, neo4j_settings, credentials=credentials)
+        context = Context.create(session_db, settings, credentials=credentials)
         result = await schema.execute(query, variable_values=variables, context_value=context)
         errors = [{"message": e.message, "extensions": e.extensions, "path": e.path} for e in result.errors or []]
         return {"data": result.data, "errors": errors}

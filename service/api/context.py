@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from strawberry.types import Info as StrawberryInfo
 
 from service.api.auth import Credentials
+from service.api.gate import Admission
 from service.api.loaders import Loaders
 from service.config import Settings
 from service.graph.driver import Database
@@ -20,6 +21,8 @@ class Context:
     loaders: Loaders
     credentials: Credentials = field(default_factory=Credentials.anonymous)
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The request's operation name, persisted queries and limits, for service.api.gate (None: as ``settings`` say).
+    admission: Admission | None = None
 
     @classmethod
     def create(
@@ -28,6 +31,7 @@ class Context:
         settings: Settings,
         request_id: str | None = None,
         credentials: Credentials | None = None,
+        admission: Admission | None = None,
     ) -> Context:
         return cls(
             db=db,
@@ -35,6 +39,7 @@ class Context:
             loaders=Loaders(db),
             credentials=credentials or Credentials.anonymous(),
             request_id=request_id or uuid.uuid4().hex,
+            admission=admission,
         )
 
 

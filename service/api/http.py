@@ -1,72 +1,88 @@
-"""/graphql over HTTP, as the GraphQL over HTTP specification has it.
+"""/graphql over HTTP, as the GraphQL over HTTP specification has it, on Strawberry's ASGI view.
 
-- POST with an `application/json` body, or GET with the request in the query
-  string (queries only: a mutation over GET is 405).
-- The response is `application/graphql-response+json` when the client
-  accepts it, else `application/json`. A request that cannot run (parse or
-  validation error, a variable the schema refuses, a query over a limit) has
-  no `data`; it is 400 under the new media type and 200 under the old one.
-- A malformed request (not JSON, not an object, wrong field types, wrong
-  media type, too large, a media type we cannot answer in) gets the matching
-  4xx with a GraphQL-shaped body whose error has `extensions.code`.
-- Automatic persisted queries (Apollo's protocol: `extensions.persistedQuery.
-  sha256Hash`), and an optional allow-list of registered operations.
-- Documents are parsed once per process (a cache shared with the schema's
-  own parsing); Strawberry's validation cache keeps the validation of each.
+Two layers:
+
+- ``GraphQLEndpoint``, an ASGI app in front of the view, answers what is
+  about HTTP before any GraphQL is read: the media type to answer in
+  (`application/graphql-response+json` when the client accepts it, else
+  `application/json`; 406 when neither), the method (405), oversized headers
+  (431) and query strings (414), the body's media type (415), size (413) and
+  how long it takes to arrive (408), and the request's JSON shape (400: not
+  JSON, not an object, a batch, a field of the wrong type). Each refusal is a
+  GraphQL-shaped JSON body whose error has `extensions.code`.
+- ``GraphQLView``, Strawberry's ASGI view, through its documented hooks:
+  ``get_context`` (credentials, 401 where reads need a token),
+  ``decode_json``/``encode_json`` (orjson), ``process_result`` (error codes,
+  and the status: a request error, one with no `data`, is 400 under the new
+  media type and 200 under the old one; 403, 405 and Apollo's 200 for a
+  persisted query not found keep their own). Strawberry then runs every
+  operation through its schema extensions (service.api.gate: persisted
+  queries, operation selection, limits; validation; error codes), queries
+  and mutations alike.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import json
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, GraphQLSyntaxError, OperationType
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
-from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.types.graphql import OperationType as StrawberryOperationType
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from service.api.auth import Credentials
 from service.api.context import Context
 from service.api.errors import coded_error
-from service.api.limits import Limits, measure, operation_of, parse_document
+from service.api.gate import BAD_REQUEST, FORBIDDEN, METHOD_NOT_ALLOWED, PERSISTED_QUERY_NOT_FOUND, Admission
 from service.api.schema import schema
+from service.errors import shortened
 from service.observability import count_error, current_request_id
 
 log = logging.getLogger("service.api")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Request errors whose status is their own, whatever the media type.
+STATUS_OF_CODE = {BAD_REQUEST: 400, PERSISTED_QUERY_NOT_FOUND: 200, FORBIDDEN: 403, METHOD_NOT_ALLOWED: 405}
+
+
+def json_bytes(content: Any) -> bytes:
+    """A JSON body as orjson writes it: the same bytes as Starlette's JSONResponse (compact, UTF-8), a page of
+    100 claims in 0.014 ms against its 0.26. What orjson refuses (an integer over 64 bits, say) is written as
+    JSONResponse writes it."""
+    try:
+        return orjson.dumps(content)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 class JSONBody(Response):
-    """A JSON response body, written by orjson: the same bytes as Starlette's JSONResponse (compact, UTF-8),
-    a page of 100 claims in 0.014 ms against its 0.26. What orjson refuses (an integer over 64 bits, say)
-    is written as JSONResponse writes it."""
+    """A JSON response written by ``json_bytes``."""
 
     def render(self, content: Any) -> bytes:
-        try:
-            return orjson.dumps(content)
-        except TypeError:  # orjson.JSONEncodeError is one
-            return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        return json_bytes(content)
 
 
 class RequestRefused(Exception):
-    """A request that never reaches execution, with its HTTP status and error code."""
+    """A request that never reaches GraphQL, with its HTTP status and error code."""
 
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: Any):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
         self.details = details
+
+
+class ClientGone(Exception):
+    """The client disconnected before its request was read: there is nobody to answer."""
 
 
 @dataclass
@@ -77,73 +93,14 @@ class GraphQLRequest:
     extensions: dict[str, Any]
 
 
-class PersistedQueries:
-    """Documents by the SHA-256 of their text: learnt from clients (bounded LRU), or registered up front."""
+@dataclass
+class Exchange:
+    """One request's passage through the view: what the endpoint read, where the view's hooks leave the
+    status and headers (the response object Strawberry hands ``get_context``)."""
 
-    def __init__(self, capacity: int, registered: dict[str, str], allow_list_only: bool) -> None:
-        self.capacity = capacity
-        self.learnt: OrderedDict[str, str] = OrderedDict()
-        self.registered = registered
-        self.allow_list_only = allow_list_only
-
-    @classmethod
-    def from_manifest(cls, path: Path | None, capacity: int, allow_list_only: bool) -> PersistedQueries:
-        """Read an Apollo persisted-query manifest ({"operations": [{"id", "body", ...}]}) or a {hash: query} map."""
-        registered: dict[str, str] = {}
-        if path is not None:
-            data = json.loads(path.read_text())
-            operations = data.get("operations") if isinstance(data, dict) and "operations" in data else None
-            pairs = [(o["id"], o["body"]) for o in operations] if operations is not None else list(data.items())
-            for key, body in pairs:
-                if sha256(body) != key:
-                    raise ValueError(f"persisted query {key[:12]}… does not hash to its id")
-                registered[key] = body
-        if allow_list_only and not registered:
-            raise ValueError("KB_ALLOW_LIST_ONLY needs KB_PERSISTED_QUERIES: a manifest of the allowed operations")
-        return cls(capacity, registered, allow_list_only)
-
-    def resolve(self, request: GraphQLRequest) -> str:
-        """The document to run, or RequestRefused."""
-        persisted = request.extensions.get("persistedQuery")
-        if persisted is not None:
-            if not isinstance(persisted, dict) or persisted.get("version") != 1:
-                raise RequestRefused(400, "BAD_REQUEST", "persistedQuery must be {version: 1, sha256Hash}")
-            key = persisted.get("sha256Hash")
-            if not isinstance(key, str):
-                raise RequestRefused(400, "BAD_REQUEST", "persistedQuery.sha256Hash must be a string")
-            if request.query is None:
-                known = self.registered.get(key) or self._recall(key)
-                if known is None:
-                    # Apollo clients answer this by sending the query with its hash.
-                    raise RequestRefused(200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
-                return known
-            if sha256(request.query) != key:
-                raise RequestRefused(400, "BAD_REQUEST", "persistedQuery.sha256Hash is not the SHA-256 of query")
-            if not self.allow_list_only:
-                self._learn(key, request.query)
-        if request.query is None:
-            raise RequestRefused(400, "BAD_REQUEST", "no query: send `query`, or a persisted query's hash")
-        if self.allow_list_only and sha256(request.query) not in self.registered:
-            raise RequestRefused(403, "FORBIDDEN", "only registered operations run on this endpoint")
-        return request.query
-
-    def _recall(self, key: str) -> str | None:
-        if self.allow_list_only:
-            return None
-        query = self.learnt.get(key)
-        if query is not None:
-            self.learnt.move_to_end(key)
-        return query
-
-    def _learn(self, key: str, query: str) -> None:
-        self.learnt[key] = query
-        self.learnt.move_to_end(key)
-        while len(self.learnt) > self.capacity:
-            self.learnt.popitem(last=False)
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    media: str
+    request: GraphQLRequest
+    response: Response | None = None
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -172,91 +129,100 @@ def negotiate(accept: str | None) -> str | None:
     return None
 
 
-class GraphQLEndpoint:
-    """The ASGI endpoint; ``state`` carries settings, the driver, tokens and the persisted queries."""
+def decode(data: str | bytes, what: str) -> Any:
+    """JSON as orjson reads it: a lone surrogate, a number out of range or nesting past 1,024 levels is refused,
+    in time linear in its length."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise RequestRefused(400, "BAD_REQUEST", f"{what} is not JSON: {shortened(str(error), 120)}") from None
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with the service's context, JSON and results; see the module's docstring."""
 
     def __init__(self, state: Any) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=())
         self.state = state
-        settings = state.settings
-        self.limits = Limits.from_settings(settings)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        media = negotiate(request.headers.get("accept"))
-        try:
-            if media is None:
-                raise RequestRefused(406, "NOT_ACCEPTABLE", f"answers are {GRAPHQL_RESPONSE} or {JSON}")
-            response = await self.handle(request, media)
-        except RequestRefused as refused:
-            count_error(refused.code)
-            body = {"errors": [{"message": refused.message, "extensions": {"code": refused.code, **refused.details}}]}
-            response = JSONBody(body, status_code=refused.status, headers=refused.headers, media_type=media or JSON)
-        await response(scope, receive, send)
-
-    async def handle(self, request: Request, media: str) -> Response:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        exchange: Exchange = request.state.kb
         settings = self.state.settings
-        graphql_request = await self.read(request)
         credentials = Credentials.from_header(request.headers.get("authorization"), self.state.tokens)
         if settings.read_requires_token and credentials.role is None:
             reason = "the token is not valid" if credentials.presented else "this endpoint needs a bearer token"
             raise RequestRefused(401, "UNAUTHENTICATED", reason, {"www-authenticate": "Bearer"})
-        query = self.state.persisted.resolve(graphql_request)
-        context = Context.create(self.state.db, settings, current_request_id(), credentials)
+        assert isinstance(response, Response)
+        exchange.response = response
+        admission = Admission(exchange.request.operation_name, self.state.persisted, settings)
+        return Context.create(self.state.db, settings, current_request_id(), credentials, admission)
 
-        document = parse_document(query, self.limits.tokens)
-        if isinstance(document, GraphQLSyntaxError):
-            if "tokens" in document.message and "Parsing aborted" in document.message:
-                return self.request_error(
-                    media, self._too_complex("tokens", None, self.limits.tokens, document.message)
-                )
-            return self.request_error(media, coded_error(document, context.request_id))
-        operation = operation_of(document, graphql_request.operation_name)
-        if operation is not None:
-            if request.method == "GET" and operation.operation != OperationType.QUERY:
-                raise RequestRefused(405, "METHOD_NOT_ALLOWED", "only queries over GET; send mutations with POST",
-                                     {"allow": "POST"})  # fmt: skip
-            measures = measure(schema._schema, document, operation, graphql_request.variables)
-            exceeded = measures.exceeded(self.limits)
-            if exceeded is not None:
-                figure, value, limit = exceeded
-                return self.request_error(media, self._too_complex(figure, value, limit))
-            if not settings.introspection and measures.introspection:
-                message = "introspection is turned off on this endpoint (KB_INTROSPECTION=false)"
-                return self.request_error(media, GraphQLError(message, extensions={"code": "FORBIDDEN"}))
+    def decode_json(self, data: str | bytes) -> object:
+        return decode(data, "the request")
 
-        result: ExecutionResult | GraphQLExecutionResult | None = None
-        if operation is not None and operation.operation == OperationType.QUERY:
-            result = await schema.execute_valid(
-                document, graphql_request.variables, context, graphql_request.operation_name
-            )
-        if result is None:
-            result = await schema.execute(
-                query,
-                variable_values=graphql_request.variables,
-                context_value=context,
-                operation_name=graphql_request.operation_name,
-                allowed_operation_types=_allowed(request.method),
-            )
-        if isinstance(result, PreExecutionError) or (
-            result.data is None and result.errors and all(e.path is None for e in result.errors)
-        ):
-            return self.request_error(media, *(result.errors or []))
-        return JSONBody(_body(result), media_type=media)
+    def encode_json(self, data: object) -> bytes:
+        return json_bytes(data)
 
-    def request_error(self, media: str, *errors: GraphQLError) -> Response:
-        body = {"errors": _counted([e.formatted for e in errors])}
-        return JSONBody(body, status_code=400 if media == GRAPHQL_RESPONSE else 200, media_type=media)
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        exchange: Exchange = request.state.kb
+        request_id = current_request_id() or "-"
+        errors = [e if (e.extensions or {}).get("code") else coded_error(e, request_id) for e in result.errors or ()]
+        formatted = _counted([e.formatted for e in errors])
+        if result.data is None and errors and all(e.path is None for e in errors):
+            # A request error: nothing ran, so there is no `data` at all.
+            code = str(formatted[0]["extensions"]["code"])
+            assert exchange.response is not None
+            exchange.response.status_code = STATUS_OF_CODE.get(code, 400 if exchange.media == GRAPHQL_RESPONSE else 200)
+            if code == METHOD_NOT_ALLOWED:
+                exchange.response.headers["allow"] = "POST"
+            return {"errors": formatted}
+        body: GraphQLHTTPResponse = {"data": result.data}
+        if formatted:
+            body["errors"] = formatted
+        if result.extensions:
+            body["extensions"] = result.extensions
+        return body
 
-    def _too_complex(self, figure: str, value: int | None, limit: int, detail: str | None = None) -> GraphQLError:
-        measured = f" {value}" if value is not None else ""
-        message = detail or f"{figure}{measured} is over this endpoint's limit of {limit}"
-        extensions: dict[str, Any] = {"code": "QUERY_TOO_COMPLEX", "limit": figure, "maximum": limit}
-        if value is not None:
-            extensions["measured"] = value
-        return GraphQLError(f"query too complex: {message}", extensions=extensions)
 
-    async def read(self, request: Request) -> GraphQLRequest:
+class GraphQLEndpoint:
+    """The ASGI endpoint: HTTP's checks, then the view. ``state`` carries settings, the driver, tokens and the
+    persisted queries."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+        self.view = GraphQLView(state)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        media = negotiate(request.headers.get("accept"))
+        try:
+            if media is None:
+                raise RequestRefused(406, "NOT_ACCEPTABLE", f"answers are {GRAPHQL_RESPONSE} or {JSON}")
+            graphql_request, body = await self.read(request, scope, receive)
+        except RequestRefused as refused:
+            await _refusal(refused, media or JSON)(scope, receive, send)
+            return
+        except ClientGone:
+            return
+        exchange = Exchange(media, graphql_request)
+        try:
+            await self.view(_for_view(scope, media, exchange), _replay(body, receive), _answering_in(media, send))
+        except RequestRefused as refused:  # from one of the view's hooks, before it answered
+            await _refusal(refused, media)(scope, receive, send)
+
+    async def read(self, request: Request, scope: Scope, receive: Receive) -> tuple[GraphQLRequest, bytes]:
+        """The request's GraphQL fields, checked, and its body (to hand the view as it came)."""
+        settings = self.state.settings
+        size = sum(len(name) + len(value) for name, value in scope["headers"])
+        if size > settings.max_header_bytes:
+            raise RequestRefused(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                                 f"the headers are over {settings.max_header_bytes} bytes",
+                                 maximum=settings.max_header_bytes)  # fmt: skip
+        body = b""
         if request.method == "GET":
+            if len(scope["query_string"]) > settings.max_body_bytes:
+                raise RequestRefused(414, "URI_TOO_LONG", f"the query string is over {settings.max_body_bytes} bytes",
+                                     maximum=settings.max_body_bytes)  # fmt: skip
             params = request.query_params
             if "query" not in params and "extensions" not in params:
                 raise RequestRefused(400, "BAD_REQUEST", "GET /graphql needs a `query` parameter")
@@ -270,11 +236,8 @@ class GraphQLEndpoint:
             media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type != JSON:
                 raise RequestRefused(415, "UNSUPPORTED_MEDIA_TYPE", f"send the request as {JSON}")
-            body = await _read_body(request, self.state.settings.max_body_bytes)
-            try:
-                raw = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as error:
-                raise RequestRefused(400, "BAD_REQUEST", f"the body is not JSON: {error}") from error
+            body = await _read_body(request, receive, settings.max_body_bytes, settings.body_timeout_s)
+            raw = decode(body, "the body")
         else:
             raise RequestRefused(405, "METHOD_NOT_ALLOWED", "use POST (or GET for queries)", {"allow": "GET, POST"})
         if isinstance(raw, list):
@@ -292,44 +255,83 @@ class GraphQLEndpoint:
             if value is not None and not isinstance(value, kind):
                 expected = "a string" if kind is str else "an object"
                 raise RequestRefused(400, "BAD_REQUEST", f"`{field}` must be {expected} or null", field=field)
-        return GraphQLRequest(query, variables or {}, name, extensions or {})
+        return GraphQLRequest(query, variables or {}, name, extensions or {}), body
+
+
+def _refusal(refused: RequestRefused, media: str) -> Response:
+    count_error(refused.code)
+    error = {"message": refused.message, "extensions": {"code": refused.code, **refused.details}}
+    return JSONBody({"errors": [error]}, status_code=refused.status, headers=refused.headers, media_type=media)
 
 
 def _json_param(value: str | None, name: str) -> Any:
     if value is None or value == "":
         return None
-    try:
-        return json.loads(value)
-    except ValueError as error:
-        raise RequestRefused(400, "BAD_REQUEST", f"`{name}` is not JSON: {error}", field=name) from error
+    decoded = decode(value, f"`{name}`")
+    if not isinstance(decoded, dict):
+        raise RequestRefused(400, "BAD_REQUEST", f"`{name}` must be a JSON object", field=name)
+    return decoded
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, receive: Receive, limit: int, timeout_s: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes", maximum=limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes", maximum=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes", maximum=limit)
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+    except TimeoutError:
+        raise RequestRefused(408, "REQUEST_TIMEOUT", f"the body did not arrive within {timeout_s:g} s",
+                             {"connection": "close"}, limitSeconds=timeout_s) from None  # fmt: skip
 
 
-def _allowed(method: str) -> tuple[StrawberryOperationType, ...]:
-    query, mutation = StrawberryOperationType.QUERY, StrawberryOperationType.MUTATION
-    return (query,) if method == "GET" else (query, mutation)
+def _for_view(scope: Scope, media: str, exchange: Exchange) -> Scope:
+    """The scope the view sees: the exchange in its state, and Accept as negotiated (so a GET without `query`
+    is a request to run, never one for an IDE page: GraphiQL is served in front of the endpoint)."""
+    headers = [(k, v) for k, v in scope["headers"] if k != b"accept"]
+    headers.append((b"accept", media.encode()))
+    return {**scope, "headers": headers, "state": {**scope.get("state", {}), "kb": exchange}}
 
 
-def _body(result: ExecutionResult | GraphQLExecutionResult) -> dict[str, Any]:
-    body: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        body["errors"] = _counted([e.formatted for e in result.errors])
-    if result.extensions:
-        body["extensions"] = result.extensions
-    return body
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, as one message; then whatever the client sends (a disconnect)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+def _answering_in(media: str, send: Send) -> Send:
+    """``send``, with the response's media type the one negotiated (the view writes application/json)."""
+    content_type = media.encode()
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            given = message.get("headers", [])
+            if (b"content-type", JSON.encode()) in given:
+                headers = [(k, v) for k, v in given if k != b"content-type"]
+                message = {**message, "headers": [*headers, (b"content-type", content_type)]}
+        await send(message)
+
+    return sending
 
 
 def _counted(errors: list[Any]) -> list[Any]:

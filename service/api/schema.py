@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from enum import Enum
-from inspect import isawaitable
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, specified_rules
+from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
-from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.extensions import SchemaExtension, ValidationCache
-from strawberry.schema.schema import validate_document
+from strawberry.extensions import ValidationCache
 from strawberry.types.execution import ExecutionContext
 
 from service.api.arguments import bounded, key_of, page_arguments, partial_date, required_key_of
 from service.api.connections import Connection, wants_total
-from service.api.context import Context, Info
-from service.api.errors import ErrorCodes, coded_error
+from service.api.context import Info
+from service.api.errors import ErrorCodes
 from service.api.execution import Executor
+from service.api.gate import OperationGate, PersistedQueryLookup
 from service.api.ids import from_global_id
-from service.api.limits import parse_document
 from service.api.mutations import Mutation
 from service.api.paths import Path, explain_path
 from service.api.types import (
@@ -40,7 +36,7 @@ from service.api.types import (
     event_connection,
     node_from,
 )
-from service.errors import BadUserInput, NotFound
+from service.errors import BadUserInput, NotFound, quoted
 from service.graph import actors, paths, reports, search
 from service.graph.actors import ActorFilter, ActorOrder
 from service.graph.driver import Record
@@ -126,11 +122,11 @@ class Query:
         if id is not None:
             record = await info.context.loaders.actor.load(required_key_of(id, "Actor", "id"))
             if record is None:
-                raise NotFound(f"no actor has id '{id}'", argument="id")
+                raise NotFound(f"no actor has id {quoted(id)}", argument="id")
             return Actor.from_record(record)
         found = await actors.actors_by_name(info.context.db, name or "", limit=1)
         if not found:
-            raise NotFound(f"no actor is called '{name}'", argument="name")
+            raise NotFound(f"no actor is called {quoted(name)}", argument="name")
         return Actor.from_record(found[0])
 
     @strawberry.field(description="Actors, filtered and sorted, paged.")
@@ -232,7 +228,7 @@ class Query:
         loader: DataLoader[str, Record | None] = getattr(info.context.loaders, _NODE_LOADERS[type_name])
         record = await loader.load(key)
         if record is None:
-            raise NotFound(f"nothing has id '{id}'", argument="id")
+            raise NotFound(f"nothing has id {quoted(id)}", argument="id")
         return node_from(type_name, record)
 
     @strawberry.field(description="Full-text search over actor names and aliases, claim texts and report titles.")
@@ -266,7 +262,7 @@ class Query:
         found = await info.context.loaders.actor.load_many([from_key, to_key])
         for argument, record, given in (("from", found[0], from_), ("to", found[1], to)):
             if record is None:
-                raise NotFound(f"no actor has id '{given}'", argument=argument)
+                raise NotFound(f"no actor has id {quoted(given)}", argument=argument)
         if from_key == to_key:
             raise BadUserInput("from and to are the same actor", argument="to")
         record = await paths.shortest_path(info.context.db, from_key, to_key, max_hops)
@@ -277,77 +273,18 @@ class Query:
 _NODE_LOADERS = {"Actor": "actor", "Claim": "claim", "Report": "report", "Event": "event"}
 
 
-class SharedParseCache(SchemaExtension):
-    """Parse through the cache the HTTP endpoint fills when it measures a query, so each is parsed once."""
-
-    def on_parse(self) -> Iterator[None]:
-        context, query = self.execution_context.context, self.execution_context.query
-        if query and isinstance(context, Context):
-            document = parse_document(query, context.settings.max_tokens)
-            if isinstance(document, DocumentNode):
-                self.execution_context.graphql_document = document
-        yield  # a syntax error is left to Strawberry's own parse, which reports it
-
-
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Strawberry would log every error; ErrorCodes logs the unexpected ones, in full, with the request id."""
-
-    async def execute_valid(
-        self, document: DocumentNode, variables: dict[str, Any], context: Context, operation_name: str | None
-    ) -> ExecutionResult | None:
-        """A parsed document's result, as ``execute`` would give it, straight from graphql-core; None, without
-        running it, when the document is not valid (``execute`` then says why).
-
-        ``execute`` first runs its extensions' hooks, its parse and validation caches and its own bookkeeping:
-        0.16 ms of a point lookup's 0.93 ms in process (the whole lookup 0.77 ms without them). Here the
-        validation is Strawberry's own (graphql-core's rules and its two), once per document, and the errors
-        are coded as ErrorCodes codes them. The endpoint calls it for queries; mutations, and requests that
-        never reach execution, go through ``execute``.
-        """
-        if not _valid(document):
-            return None
-        try:
-            result = execute(
-                self._schema,
-                document,
-                variable_values=variables,
-                operation_name=operation_name,
-                context_value=context,
-                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]  # as Strawberry passes it
-                executor_class=self.execution_context_class,
-            )
-            if isawaitable(result):
-                result = await result
-        except Exception as error:  # noqa: BLE001 - as Strawberry's execute: an error of the whole request
-            result = ExecutionResult(None, [GraphQLError(str(error), original_error=error)])
-        assert isinstance(result, ExecutionResult)
-        if result.errors:
-            result.errors = [coded_error(error, context.request_id) for error in result.errors]
-        return result
-
-
-_VALID: dict[int, tuple[DocumentNode, bool]] = {}
-
-
-def _valid(document: DocumentNode) -> bool:
-    """Whether the document passes Strawberry's validation; worked out once per document (parse_document
-    hands out one object per text, kept here with its answer so that its id is not reused)."""
-    known = _VALID.get(id(document))
-    if known is not None and known[0] is document:
-        return known[1]
-    if len(_VALID) >= 512:
-        _VALID.clear()
-    valid = not validate_document(schema._schema, document, tuple(specified_rules))
-    _VALID[id(document)] = (document, valid)
-    return valid
 
 
 schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Actor, Claim, Report, Event],
-    # Factories: each request gets its own extension objects; their LRU caches are shared at module level.
-    extensions=[ErrorCodes, SharedParseCache, lambda: ValidationCache(maxsize=512)],
+    # Classes and factories: each request gets its own extension objects; the caches behind them are shared.
+    # In this order: error codes around everything, then persisted queries, the gate (parse, operation, limits),
+    # and validation, once per document.
+    extensions=[ErrorCodes, PersistedQueryLookup, OperationGate, lambda: ValidationCache(maxsize=512)],
     execution_context_class=Executor,
 )

@@ -5,22 +5,26 @@ The application runs in process (httpx's ASGI transport) against the session's r
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 import pytest_asyncio
-from graphql import parse
+from graphql import get_introspection_query, parse, print_ast
 from starlette.responses import JSONResponse
+from starlette.types import Message
+from strawberry.extensions import SchemaExtension
 
+from service.api.gate import typed_schema
 from service.api.graphiql import EXAMPLES
 from service.api.http import JSONBody
-from service.api.limits import Limits, measure, operation_of
+from service.api.limits import Limits, measure, select_operation
 from service.api.schema import schema
 from service.app import create_app
 from service.config import PROJECT_ROOT, Settings
@@ -151,9 +155,8 @@ def test_every_documented_query_is_within_the_default_limits() -> None:
     assert len(queries) > 15
     for query in queries:
         document = parse(query, max_tokens=limits.tokens)
-        operation = operation_of(document, None)
-        assert operation is not None
-        assert measure(schema._schema, document, operation, {}).exceeded(limits) is None, query
+        operation = select_operation(document, None)
+        assert measure(typed_schema(schema), document, operation, {}, limits).exceeded is None, query
 
 
 NESTED = "{ actors { edges { node { claims(first: 100) { edges { node { reports { cites { title } } } } } } } } }"
@@ -162,7 +165,8 @@ NESTED = "{ actors { edges { node { claims(first: 100) { edges { node { reports 
 @pytest.mark.parametrize(
     ("query", "variables", "figure", "measured"),
     [
-        ('{ actor(name: "x") { ' + "affiliations { actor { " * 7 + "name" + " } }" * 7 + " } }", {}, "depth", 15),
+        # 15 levels deep: the walk stops at the first level past the limit.
+        ('{ actor(name: "x") { ' + "affiliations { actor { " * 7 + "name" + " } }" * 7 + " } }", {}, "depth", 13),
         ("{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }", {}, "aliases", 31),
         # 20 actors x 100 claims x 10 reports x 10 cited: 1 + 20 x (3 + 100 x (3 + 10 x (1 + 10)))
         (NESTED, {}, "cost", 226_061),
@@ -281,60 +285,6 @@ async def test_body_size_and_cors_are_configuration(neo4j_settings: Settings) ->
     assert "access-control-allow-origin" not in other.headers
 
 
-DIRECT_CASES: list[tuple[str, dict[str, Any] | None, str | None]] = [
-    *((example.query, example.variables, None) for example in EXAMPLES),
-    ("{ node(id: 1) { id } }", {}, None),  # a literal the schema refuses: a validation error
-    ("query($id: ID!) { node(id: $id) { id } }", {"id": ["not", "an", "id"]}, None),  # a variable it refuses
-    ("query($id: ID!) { node(id: $id) { id } }", {}, None),  # a variable missing
-    ("query($id: ID!) { node(id: $id) { id } }", {"id": "bm90IGFuIGlk"}, None),  # an id that decodes to no node
-    ('{ actor(name: "Israel") { claims(first: -1) { totalCount } } }', {}, None),  # BAD_USER_INPUT in a field
-    ("query A { __typename } query B { nosuch }", {}, "A"),  # runs A: B is invalid, so the document is
-    ("query A { __typename } query B { __schema { queryType { name } } }", {}, "B"),
-    ('{ a: actor(name: "Israel") { name } b: actor(name: "no such actor") { name } }', {}, None),
-]
-
-
-@pytest.mark.parametrize(("query", "variables", "operation"), DIRECT_CASES)
-async def test_queries_answer_the_same_straight_from_graphql_core(
-    seeded: Database,
-    client: httpx.AsyncClient,
-    monkeypatch: pytest.MonkeyPatch,
-    query: str,
-    variables: dict[str, Any] | None,
-    operation: str | None,
-) -> None:
-    """The endpoint runs valid queries through Schema.execute_valid, not Strawberry's execute: the same status,
-    body and errors either way, whatever the request ends in."""
-    body = {"query": query, "variables": variables, "operationName": operation}
-    headers = {"accept": "application/graphql-response+json"}
-    direct = await client.post("/graphql", json=body, headers=headers)
-
-    async def not_valid(*_: Any) -> None:
-        return None  # every request then goes through Strawberry's execute
-
-    monkeypatch.setattr(schema, "execute_valid", not_valid)
-    through_strawberry = await client.post("/graphql", json=body, headers=headers)
-
-    assert (direct.status_code, direct.json()) == (through_strawberry.status_code, through_strawberry.json())
-
-
-async def test_a_valid_query_skips_strawberrys_execute(
-    seeded: Database, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    called: list[str] = []
-    stock = type(schema).execute
-
-    async def spy(self: Any, query: str | None, *args: Any, **kwargs: Any) -> Any:
-        called.append(query or "")
-        return await stock(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(type(schema), "execute", spy)
-    assert (await client.post("/graphql", json={"query": "{ __typename }"})).json() == {"data": {"__typename": "Query"}}
-    assert called == []
-    assert code_of(await client.post("/graphql", json={"query": "{ nosuch }"})) == "GRAPHQL_VALIDATION_FAILED"
-    assert called == ["{ nosuch }"]  # an invalid document: Strawberry's execute says why
-
-
 @pytest.mark.parametrize(
     "body",
     [
@@ -345,3 +295,283 @@ async def test_a_valid_query_skips_strawberrys_execute(
 def test_response_bodies_are_the_bytes_starlette_would_write(body: dict[str, Any]) -> None:
     """orjson writes them (JSONBody); an integer orjson refuses goes the json module's way."""
     assert JSONBody(body).body == JSONResponse(body).body
+
+
+class Probe(SchemaExtension):
+    """Notes each hook that ran, for the request's query."""
+
+    seen: ClassVar[list[tuple[str, str]]] = []
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        self.seen.append(("operation", self.execution_context.query or ""))
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        self.seen.append(("parse", self.execution_context.query or ""))
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self.seen.append(("validate", self.execution_context.query or ""))
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        self.seen.append(("execute", self.execution_context.query or ""))
+
+
+async def test_every_extension_runs_for_every_operation(
+    seeded: Database, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queries and mutations, over POST, GET and by persisted hash: Strawberry runs each with all its
+    extensions (an extension added for tracing or masking sees every read)."""
+    monkeypatch.setattr(schema, "extensions", [*schema.extensions, Probe])
+    Probe.seen.clear()
+    query = '{ actor(name: "UAE") { name } }'
+    mutation = 'mutation { addAlias(actor: "x", alias: "y") { name } }'
+
+    answers = [
+        await client.post("/graphql", json={"query": query}),
+        await client.get("/graphql", params={"query": query}),
+        await client.post("/graphql", json=persisted(query)),
+        await client.post("/graphql", json=persisted(query, with_query=False)),
+        await client.post("/graphql", json={"query": mutation}),
+    ]
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert Probe.seen == [(hook, text) for text in [query] * 4 + [mutation]
+                          for hook in ("parse", "validate", "execute", "operation")]  # fmt: skip
+
+
+OVER_COST = "query Costly { claims(first: 100) { edges { node { reports { claims(first: 100) { totalCount } } } } } }"
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize(
+    ("document", "operation", "code"),
+    [
+        (f"{OVER_COST} query B {{ __typename }}", None, "OPERATION_RESOLUTION_FAILURE"),
+        (f"{OVER_COST} query B {{ __typename }}", "Costly", "QUERY_TOO_COMPLEX"),
+        (f"{OVER_COST} query B {{ __typename }}", "C", "OPERATION_RESOLUTION_FAILURE"),
+        ("query A { __typename } query B { __schema { queryType { name } } }", None, "OPERATION_RESOLUTION_FAILURE"),
+        ("fragment F on Query { __typename }", None, "OPERATION_RESOLUTION_FAILURE"),
+        ("subscription S { __typename }", None, "BAD_REQUEST"),
+        ("query A { nosuch } query B { __typename }", "B", "GRAPHQL_VALIDATION_FAILED"),
+    ],
+)
+async def test_the_operation_is_chosen_as_the_spec_says_and_measured(
+    graph: Database, client: httpx.AsyncClient, method: str, document: str, operation: str | None, code: str
+) -> None:
+    """One operation, or the one operationName names; anything else is a request error. Limits measure the
+    operation chosen: an operation over them is refused beside any other, by name or not."""
+    before = graph.round_trips
+    params = {"query": document, **({"operationName": operation} if operation else {})}
+    if method == "GET":
+        response = await client.get("/graphql", params=params, headers={"accept": GQL})
+    else:
+        response = await client.post("/graphql", json=params, headers={"accept": GQL})
+
+    assert (response.status_code, code_of(response)) == (400, code)
+    assert "data" not in response.json()
+    assert graph.round_trips == before
+
+
+async def test_the_named_operation_runs_and_only_it(seeded: Database, client: httpx.AsyncClient) -> None:
+    document = f'{OVER_COST} query B {{ actor(name: "UAE") {{ name }} }}'
+
+    response = await client.post("/graphql", json={"query": document, "operationName": "B"})
+
+    assert response.json() == {"data": {"actor": {"name": "United Arab Emirates"}}}
+
+
+async def test_a_persisted_query_is_measured_too(graph: Database, client: httpx.AsyncClient) -> None:
+    document = f"{OVER_COST} query B {{ __typename }}"
+    learnt = await client.post("/graphql", json={**persisted(document), "operationName": "B"})
+    by_hash = await client.get(
+        "/graphql",
+        params={"extensions": json.dumps(persisted(document)["extensions"]), "operationName": "Costly"},
+        headers={"accept": GQL},
+    )
+    unnamed = await client.post("/graphql", json=persisted(document, with_query=False), headers={"accept": GQL})
+
+    assert learnt.json() == {"data": {"__typename": "Query"}}
+    assert (by_hash.status_code, code_of(by_hash)) == (400, "QUERY_TOO_COMPLEX")
+    assert (unnamed.status_code, code_of(unnamed)) == (400, "OPERATION_RESOLUTION_FAILURE")
+
+
+def fragment_bomb(levels: int, spreads: int) -> str:
+    """Fragments that each spread the next ``spreads`` times under different fields: expanded, the operation
+    would select ``spreads ** levels`` names."""
+    fields = ["relations { other", "affiliations { actor", "claimsMade { edges { node { source"]
+    closing = [" }", " }", " } } }"]
+    definitions = []
+    for level in range(levels):
+        inner = " ".join(f"{fields[i]} {{ ...F{level + 1} }}{closing[i]}" for i in range(spreads))
+        definitions.append(f"fragment F{level} on Actor {{ name {inner} }}")
+    definitions.append(f"fragment F{levels} on Actor {{ name }}")
+    return '{ actor(name: "Israel") { ...F0 } } ' + " ".join(definitions)
+
+
+def test_measuring_is_linear_in_the_document() -> None:
+    """Each fragment is measured once, however often it is spread: a document of 3 KB whose expansion
+    selects 3**21 fields is measured in a few hundred steps, and refused."""
+    limits = Limits.from_settings(Settings.model_construct())
+    document = parse(fragment_bomb(21, 3))
+    nodes = len(re.findall(r"[{]", print_ast(document)))
+
+    measures = measure(typed_schema(schema), document, select_operation(document, None), {}, limits)
+
+    assert measures.exceeded is not None
+    assert measures.steps <= 4 * nodes
+
+
+async def test_a_fragment_bomb_is_refused_at_once(graph: Database, client: httpx.AsyncClient) -> None:
+    document = fragment_bomb(21, 3)
+    response = await client.post("/graphql", json={"query": document}, headers={"accept": GQL})
+    assert (response.status_code, code_of(response)) == (400, "QUERY_TOO_COMPLEX")
+
+
+def test_one_name_repeated_in_a_selection_set_is_bounded() -> None:
+    """Validation compares fields merged under one response name in pairs (300 copies of one field took a
+    second): more than KB_MAX_REPEATS, through inline fragments and spreads too, is refused before it."""
+    limits = Limits.from_settings(Settings.model_construct())
+    copy = "relations { other { name } }"
+    cases = {
+        "fields": f'{{ actor(name: "x") {{ {" ".join([copy] * 26)} }} }}',
+        "inline": f'{{ actor(name: "x") {{ {" ".join(f"... on Actor {{ {copy} }}" for _ in range(26))} }} }}',
+        "spreads": '{ actor(name: "x") { '
+        + " ".join(f"...F{i}" for i in range(26))
+        + " } } "
+        + " ".join(f"fragment F{i} on Actor {{ {copy} }}" for i in range(26)),
+    }
+    for name, text in cases.items():
+        document = parse(text)
+        measures = measure(typed_schema(schema), document, select_operation(document, None), {}, limits)
+        assert measures.exceeded == ("repeats", 26, 25), name
+    twice = parse(f'{{ actor(name: "x") {{ ...F ...F }} }} fragment F on Actor {{ {" ".join([copy] * 25)} }}')
+    assert measure(typed_schema(schema), twice, select_operation(twice, None), {}, limits).exceeded is None
+
+
+async def test_the_standard_introspection_query_is_answered(client: httpx.AsyncClient) -> None:
+    """As GraphiQL 3 and graphql-codegen send it, every option on, under the default limits."""
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    )
+    response = await client.post("/graphql", json={"query": query, "operationName": "IntrospectionQuery"})
+
+    assert response.status_code == 200
+    types = {t["name"] for t in response.json()["data"]["__schema"]["types"]}
+    assert {"Query", "Mutation", "Actor", "Claim", "Report", "Event", "DateTime"} <= types
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        # graphql-core's MaxIntrospectionDepthRule: lists of types nested three deep.
+        (
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ("{ __schema { " + " ".join(f"t{i}: types {{ name }}" for i in range(31)) + " } }", "QUERY_TOO_COMPLEX"),
+    ],
+)
+async def test_introspection_is_bounded_by_its_own_rule(client: httpx.AsyncClient, query: str, code: str) -> None:
+    response = await client.post("/graphql", json={"query": query}, headers={"accept": GQL})
+    assert (response.status_code, code_of(response)) == (400, code)
+
+
+FIRST_IS = b'{"query": "query($n: Int!) { claims(first: $n) { totalCount } }", "variables": {"n": %s}}'
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b'{"query": "{ __typename }", "variables": {"x": "\\ud800"}}', "BAD_REQUEST"),  # a lone surrogate
+        (b'{"query": "{ __typename }", "variables": {"x": "\xed\xa0\x80"}}', "BAD_REQUEST"),  # its UTF-8 bytes
+        (b'{"query": "{ __typename }", "variables": {"x": ' + b"[" * 5_000 + b"]" * 5_000 + b"}}", "BAD_REQUEST"),
+        (b'{"query": "{ __typename }", "variables": {"x": 1e400}}', "BAD_REQUEST"),
+        (FIRST_IS % b"2147483648", "BAD_USER_INPUT"),
+        (FIRST_IS % b"1180591620717411303424", "BAD_USER_INPUT"),
+    ],
+    ids=["surrogate-escape", "surrogate-bytes", "deep-json", "infinite", "int32", "int70"],
+)
+async def test_hostile_json_gets_a_coded_4xx(
+    graph: Database, client: httpx.AsyncClient, content: bytes, code: str
+) -> None:
+    response = await client.post(
+        "/graphql", content=content, headers={"content-type": "application/json", "accept": GQL}
+    )
+
+    assert 400 <= response.status_code < 500
+    assert code_of(response) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("query($c: String) { actors(after: $c) { totalCount } }", {"c": "A" * 900_000}),
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": "Q" * 900_000}),
+        ('{ actor(name: "' + "x" * 900_000 + '") { id } }', {}),
+        ('{ actor(name: "' + "x" * 900_000 + '" { id } }', {}),  # a syntax error at a long string
+    ],
+    ids=["cursor", "id", "name", "syntax"],
+)
+async def test_errors_quote_a_short_prefix_of_the_input(
+    seeded: Database, neo4j_settings: Settings, query: str, variables: dict[str, Any]
+) -> None:
+    async with make_client(neo4j_settings, max_body_bytes=2_000_000, max_tokens=100_000) as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+
+    assert response.status_code == 200
+    assert len(response.content) < 1_000, response.content[:300]
+
+
+async def test_a_first_past_the_largest_page_is_bad_user_input(graph: Database, client: httpx.AsyncClient) -> None:
+    """Not QUERY_TOO_COMPLEX: the cost counts a page as at most the largest one, and the field refuses it."""
+    response = await client.post("/graphql", json={"query": "{ claims(first: 100000) { totalCount } }"})
+    assert code_of(response) == "BAD_USER_INPUT"
+
+
+async def test_oversized_headers_and_query_strings_are_refused(neo4j_settings: Settings) -> None:
+    async with make_client(neo4j_settings, max_body_bytes=1_024) as client:
+        headers = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"x-big": "x" * 20_000})
+        url = await client.get(
+            "/graphql", params={"query": "{ __typename }", "variables": json.dumps({"x": "y" * 2_000})}
+        )
+
+    assert (headers.status_code, code_of(headers)) == (431, "REQUEST_HEADER_FIELDS_TOO_LARGE")
+    assert (url.status_code, code_of(url)) == (414, "URI_TOO_LONG")
+
+
+async def test_a_body_that_stalls_gets_408(neo4j_settings: Settings) -> None:
+    """The body must arrive within KB_BODY_TIMEOUT; a client that stops sending gets 408, not a held task."""
+    app = create_app(neo4j_settings.model_copy(update={"body_timeout_s": 0.2}))
+    sent: list[Message] = []
+    arrived = asyncio.Event()
+
+    async def receive() -> Message:
+        if not arrived.is_set():
+            arrived.set()
+            return {"type": "http.request", "body": b'{"query": "{ __ty', "more_body": True}
+        await asyncio.Event().wait()  # the rest never comes
+        raise AssertionError
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"host", b"kb")],
+        "client": ("127.0.0.1", 1), "server": ("kb", 80),
+    }  # fmt: skip
+    try:
+        await asyncio.wait_for(app(scope, receive, send), timeout=5)
+    finally:
+        await app.state.kb.db.close()
+
+    assert sent[0]["status"] == 408
+    assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
