@@ -6,8 +6,9 @@ when they are missing rather than skipping.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,23 @@ def node() -> str:
     return found
 
 
-def run(*args: str | Path, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
-    """``node *args`` in tests/clients, its output captured as text."""
-    return subprocess.run(
-        [node(), *map(str, args)], cwd=CLIENTS, capture_output=True, text=True, timeout=timeout_s, check=False
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run(*args: str | Path, timeout_s: float = 120) -> Done:
+    """``node *args`` in tests/clients, its output captured as text; killed after ``timeout_s``."""
+    process = await asyncio.create_subprocess_exec(
+        node(), *map(str, args), cwd=CLIENTS, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout_s)
+    except TimeoutError:
+        process.kill()
+        stdout, stderr = await process.communicate()
+        pytest.fail(f"node {' '.join(map(str, args))} took over {timeout_s}s:\n{stdout.decode()}\n{stderr.decode()}")
+    assert process.returncode is not None
+    return Done(process.returncode, stdout.decode(), stderr.decode())

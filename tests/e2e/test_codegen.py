@@ -32,7 +32,7 @@ async def test_codegen_writes_typescript_for_the_schema_and_operations(server: s
     }
     (tmp_path / "codegen.json").write_text(json.dumps(config))
 
-    done = run(installed("@graphql-codegen/cli/esm/bin.js"), "--config", tmp_path / "codegen.json")
+    done = await run(installed("@graphql-codegen/cli/esm/bin.js"), "--config", tmp_path / "codegen.json")
 
     assert done.returncode == 0, f"graphql-codegen exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     generated = output.read_text()
