@@ -24,6 +24,15 @@ $(WEB_STAMP): web/package.json web/package-lock.json
 	rm -f web/node_modules/.installed-*
 	touch $@
 
+# The real clients the e2e tests run against the live server (graphql-codegen, Apollo Client),
+# at the versions tests/clients/package-lock.json pins. None needs an install script.
+CLIENTS_STAMP := tests/clients/node_modules/.installed-$(shell cat tests/clients/package-lock.json | sha256sum | cut -c1-12)
+
+$(CLIENTS_STAMP): tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -f tests/clients/node_modules/.installed-*
+	touch $@
+
 # Debian's chromium, for the test that drives GraphiQL in a real browser.
 CHROMIUM := /usr/bin/chromium
 
@@ -32,7 +41,7 @@ $(CHROMIUM):
 	else echo "the browser test needs Debian's chromium: apt-get install chromium (as root)" >&2; exit 1; fi; \
 	$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-install: $(STAMP) $(WEB_STAMP)
+install: $(STAMP) $(WEB_STAMP) $(CLIENTS_STAMP)
 
 ## make serve: start Neo4j (unless NEO4J_URI is set), apply the schema, seed an empty database, serve on PORT.
 serve: install
@@ -75,4 +84,4 @@ bench-seed: install
 	$(BIN)/python -m bench.seed
 
 clean:
-	rm -rf $(VENV) web/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) web/node_modules tests/clients/node_modules .pytest_cache .mypy_cache .ruff_cache
