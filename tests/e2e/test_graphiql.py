@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, Request, Response, async_playwright
 
+from service.api.gate import typed_schema
 from service.api.graphiql import ASSETS, EXAMPLES
 from service.api.schema import schema
 from service.graph.driver import Database
@@ -77,7 +78,7 @@ def is_introspection(response: Response) -> bool:
 async def test_graphiql_docs_and_explorer_show_the_schema(server: str, browser: Browser) -> None:
     """GraphiQL's own introspection query is answered: the Docs panel lists the root types, Query's fields and
     Actor's, and the Explorer plugin lists every field of Query (an empty panel or "Error fetching schema" fails)."""
-    query_type = schema._schema.query_type
+    query_type = typed_schema(schema).query_type
     assert query_type is not None
     query_fields = set(query_type.fields)
     requests: list[str] = []
