@@ -44,7 +44,7 @@ from bench.common import (
 )
 from service.api.auth import Role
 from service.api.graphiql import EXAMPLES
-from service.config import PROJECT_ROOT, Settings
+from service.config import PROJECT_ROOT, UVICORN_FLAGS, Settings
 from service.graph.driver import Database, recorded_statements, request_round_trips
 from service.local_neo4j import LocalNeo4j
 
@@ -460,7 +460,16 @@ def start_kb(env: dict[str, str]) -> Server:
     """kb as deployed: uvicorn with the workers the README recommends for 2 cores."""
     port = free_port()
     kb_env = {**env, "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "service.app:create_app",
+        "--port",
+        str(port),
+        *UVICORN_FLAGS,
+    ]
     return Server("kb", [*command, "--workers", str(KB_WORKERS), "--log-level", "warning"], kb_env, PROJECT_ROOT,
                   f"http://127.0.0.1:{port}/graphql")  # fmt: skip
 

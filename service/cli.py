@@ -18,7 +18,7 @@ from neo4j.exceptions import Neo4jError
 from rich.console import Console
 from rich.progress import Progress
 
-from service.config import PROJECT_ROOT, Settings, get_settings
+from service.config import PROJECT_ROOT, SERVER_HEADER_LIMIT, Settings, get_settings
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
@@ -255,6 +255,8 @@ def serve(
             log_config=log_config(settings.log_level, settings.log_format),
             proxy_headers=True,
             timeout_graceful_shutdown=settings.shutdown_grace_s,
+            http="h11",
+            h11_max_incomplete_event_size=SERVER_HEADER_LIMIT,
         )
 
 

@@ -15,6 +15,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# How uvicorn is run (kb serve, the Dockerfile, the benchmarks and the end-to-end tests): h11, which reads at
+# most this much of a request's line and headers (httptools reads any amount: a 200 MB header took 470 MB and
+# 48 s). Between KB_MAX_HEADER_BYTES and this, the endpoint answers 431 in JSON; past it, uvicorn answers 400.
+SERVER_HEADER_LIMIT = 4 * 1024 * 1024
+UVICORN_FLAGS = ["--http", "h11", "--h11-max-incomplete-event-size", str(SERVER_HEADER_LIMIT)]
+
 
 class Settings(BaseSettings):
     """Configuration of the API, the local Neo4j launcher and the seed loader."""

@@ -27,7 +27,7 @@ from service.api.http import JSONBody
 from service.api.limits import Limits, measure, select_operation
 from service.api.schema import schema
 from service.app import create_app
-from service.config import PROJECT_ROOT, Settings
+from service.config import PROJECT_ROOT, UVICORN_FLAGS, Settings
 from service.graph.driver import Database
 
 GQL = "application/graphql-response+json"
@@ -575,3 +575,12 @@ async def test_a_body_that_stalls_gets_408(neo4j_settings: Settings) -> None:
 
     assert sent[0]["status"] == 408
     assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
+
+
+def test_every_way_of_serving_bounds_the_headers() -> None:
+    """kb serve, the Dockerfile, the benchmarks and the end-to-end tests all run uvicorn on h11 with its bound."""
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text()
+    assert " ".join(UVICORN_FLAGS) in dockerfile
+    for path in ("service/cli.py", "bench/perf.py", "tests/e2e/conftest.py"):
+        text = (PROJECT_ROOT / path).read_text()
+        assert "UVICORN_FLAGS" in text or "SERVER_HEADER_LIMIT" in text, path

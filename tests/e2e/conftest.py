@@ -5,30 +5,30 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from neo4j import GraphDatabase
-from service.config import PROJECT_ROOT, Settings
+from service.config import PROJECT_ROOT, UVICORN_FLAGS, Settings
 from tests.conftest import free_port
 from tests.e2e.servers import neo4j_environment, wait_ready
 
 ADMIN_TOKEN = "e2e-admin-token-0123456789"
 
 
-@pytest.fixture(scope="module")
-def server(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`uvicorn service.app:create_app` against the session's Neo4j; yields its base URL.
-
-    It knows one token, ADMIN_TOKEN; its log goes to a file (a pipe nobody reads would fill and stall it).
-    """
+@contextmanager
+def uvicorn_serving(settings: Settings, log_dir: Path, **env: str) -> Iterator[str]:
+    """`uvicorn service.app:create_app`, run as kb serve runs it, against ``settings``' Neo4j with ``env`` added;
+    yields its base URL. Its log goes to a file (a pipe nobody reads would fill and stall it)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
+    log = log_dir / "uvicorn.log"
     out = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port)],
+        [sys.executable, "-m", "uvicorn", "--factory", "service.app:create_app", "--port", str(port), *UVICORN_FLAGS],
         cwd=PROJECT_ROOT,
-        env=neo4j_environment(neo4j_settings, KB_TOKENS=f"{ADMIN_TOKEN}:admin"),
+        env=neo4j_environment(settings, **env),
         stdout=out,
         stderr=subprocess.STDOUT,
     )
@@ -40,6 +40,13 @@ def server(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
         process.terminate()
         process.wait(timeout=15)
         out.close()
+
+
+@pytest.fixture(scope="module")
+def server(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server against the session's Neo4j; it knows one token, ADMIN_TOKEN."""
+    with uvicorn_serving(neo4j_settings, tmp_path_factory.mktemp("uvicorn"), KB_TOKENS=f"{ADMIN_TOKEN}:admin") as base:
+        yield base
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ deep nesting, alias floods, circular fragments and batched requests.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from hypothesis_graphql import Mode, mutations, queries
 
 from service.config import PROJECT_ROOT
 from service.graph.driver import Database
+from tests.api.test_http import fragment_bomb
 from tests.e2e.conftest import ADMIN_TOKEN
 
 SCHEMA = build_schema((PROJECT_ROOT / "schema" / "schema.graphql").read_text())
@@ -120,3 +122,66 @@ def test_hostile_documents(client: httpx.Client, body: Any) -> None:
     response = client.post("/graphql", content=json.dumps(body), headers={"content-type": "application/json"})
     answer = check(response)
     assert answer.get("errors"), answer
+
+
+def named(index: int, query: str) -> str:
+    """A generated query as operation Q<index>."""
+    return re.sub(r"^\s*(query\b)?\s*", f"query Q{index} ", query, count=1)
+
+
+@FUZZ
+@given(
+    operations=st.lists(queries(SCHEMA, custom_scalars=SCALARS), min_size=2, max_size=3),  # type: ignore[arg-type]
+    pick=st.sampled_from([None, 0, 1, "Nope"]),
+)
+def test_several_operations_per_document(client: httpx.Client, operations: list[str], pick: int | str | None) -> None:
+    """No operation is ever chosen silently: without operationName, or with one the document lacks, the
+    request is refused; with a name, that operation (and only it) is measured and run."""
+    document = "\n".join(named(i, text) for i, text in enumerate(operations))
+    name = f"Q{pick}" if isinstance(pick, int) else pick
+    body = check(client.post("/graphql", json={"query": document, "operationName": name}))
+    if pick is None or pick == "Nope":
+        assert body["errors"][0]["extensions"]["code"] == "OPERATION_RESOLUTION_FAILURE", body
+
+
+@FUZZ
+@given(levels=st.integers(1, 80), spreads=st.integers(1, 3))
+def test_fragment_chains(client: httpx.Client, levels: int, spreads: int) -> None:
+    """Fragments spreading the next one up to three times, at up to 80 levels: measured once each."""
+    check(client.post("/graphql", json={"query": fragment_bomb(levels, spreads)}))
+
+
+SURROGATE = st.integers(0xD800, 0xDFFF).map(lambda code: f"\\u{code:04x}")
+
+
+@FUZZ
+@given(
+    before=st.text(alphabet="abc", max_size=5),
+    surrogate=SURROGATE,
+    where=st.sampled_from(["variable", "query", "operationName", "key"]),
+)
+def test_lone_surrogates(client: httpx.Client, before: str, surrogate: str, where: str) -> None:
+    """A lone UTF-16 surrogate anywhere in the body is refused as malformed JSON, never echoed or sent on."""
+    value = f'"{before}{surrogate}"'
+    templates = {
+        "variable": '{"query": "query($n: String!) { actor(name: $n) { id } }", "variables": {"n": VALUE}}',
+        "query": '{"query": VALUE}',
+        "operationName": '{"query": "{ __typename }", "operationName": VALUE}',
+        "key": '{"query": "{ __typename }", "variables": {VALUE: 1}}',
+    }
+    content = templates[where].replace("VALUE", value)
+    response = client.post("/graphql", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert check(response)["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+@FUZZ
+@given(depth=st.integers(1, 3_000), opening=st.sampled_from(["[", '{"a":']))
+def test_deep_json(client: httpx.Client, depth: int, opening: str) -> None:
+    """Variables nested up to 3,000 levels: read up to orjson's 1,024, refused past it, never a 500."""
+    closing = "]" if opening == "[" else "}"
+    nested = opening * depth + ("1" if opening != "[" else "") + closing * depth
+    content = '{"query": "{ __typename }", "variables": {"x": ' + nested + "}}"
+    body = check(client.post("/graphql", content=content, headers={"content-type": "application/json"}))
+    if depth < 1_000:
+        assert body == {"data": {"__typename": "Query"}}
