@@ -29,4 +29,4 @@ ENV HOST=0.0.0.0 PORT=8000 KB_SCHEMA_DIR=/app/schema KB_SEEDS_DIR=/app/seeds KB_
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health')"
-CMD ["sh", "-c", "exec uvicorn --factory service.app:create_app --host \"$HOST\" --port \"$PORT\" --proxy-headers --http h11 --h11-max-incomplete-event-size 4194304"]
+CMD ["sh", "-c", "exec uvicorn --factory service.app:create_app --host \"$HOST\" --port \"$PORT\" --proxy-headers --http h11 --h11-max-incomplete-event-size 262144"]

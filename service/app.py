@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
-            Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route("/graphql", graphql),  # every method: the endpoint answers those it does not serve with 405
             Route("/graphiql/{name}", state.graphiql.asset, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -17,8 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # How uvicorn is run (kb serve, the Dockerfile, the benchmarks and the end-to-end tests): h11, which reads at
 # most this much of a request's line and headers (httptools reads any amount: a 200 MB header took 470 MB and
-# 48 s). Between KB_MAX_HEADER_BYTES and this, the endpoint answers 431 in JSON; past it, uvicorn answers 400.
-SERVER_HEADER_LIMIT = 4 * 1024 * 1024
+# 48 s). Between KB_MAX_HEADER_BYTES and this, the endpoint answers 431 in JSON; past it, uvicorn answers itself.
+SERVER_HEADER_LIMIT = 256 * 1024
 UVICORN_FLAGS = ["--http", "h11", "--h11-max-incomplete-event-size", str(SERVER_HEADER_LIMIT)]
 
 
@@ -73,9 +73,9 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0, alias="KB_MAX_ALIASES")
     max_tokens: int = Field(default=3_000, ge=10, alias="KB_MAX_TOKENS")
     max_cost: int = Field(default=50_000, ge=1, alias="KB_MAX_COST")
-    # The same response name selected this many times in one selection set (fragments included) at most:
-    # validation compares such fields in pairs, so 300 copies of one field took a second to validate.
-    max_repeats: int = Field(default=25, ge=1, alias="KB_MAX_REPEATS")
+    # Validation compares the fields a selection set merges under one response name in pairs (300 copies of
+    # one small field took it a second): at most this much of that work per document (see the README's Limits).
+    max_overlap: int = Field(default=20_000, ge=1, alias="KB_MAX_OVERLAP")
     max_body_bytes: int = Field(default=1_048_576, ge=1_024, alias="KB_MAX_BODY_BYTES")
     # A request's headers, all of them (431 past it); and how long its body may take to arrive (408).
     max_header_bytes: int = Field(default=16_384, ge=1_024, alias="KB_MAX_HEADER_BYTES")

@@ -20,8 +20,11 @@ def quoted(value: object, limit: int = QUOTED_PREFIX) -> str:
 
 
 def shortened(text: str, limit: int) -> str:
-    """``text``, cut to ``limit`` characters where it is longer."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters in all)"
+    """``text``, cut where it is longer than ``limit`` characters so that it ends up that long at most."""
+    if len(text) <= limit:
+        return text
+    tail = f"… ({len(text):,} characters in all)"
+    return text[: max(limit - len(tail), 0)] + tail
 
 
 class KBError(Exception):

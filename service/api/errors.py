@@ -36,8 +36,9 @@ def coded_error(error: GraphQLError, request_id: str) -> GraphQLError:
     if isinstance(original, GraphQLError):
         # graphql-core refusing a variable's value ("Variable '$x' has invalid value: ...").
         return _with(error, error.message, {**(error.extensions or {}), "code": "BAD_USER_INPUT"})
-    if original is None:
-        # Raised by graphql-core itself: syntax and validation.
+    if original is None or (error.path is None and error.nodes and isinstance(original, ValueError)):
+        # Raised by graphql-core itself: syntax and validation (a literal graphql-core could not read, such as an
+        # Int of 5,000 digits, carries Python's ValueError).
         code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
         return _with(error, error.message, {**(error.extensions or {}), "code": code})
     log.error(

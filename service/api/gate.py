@@ -35,7 +35,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema import BaseSchema
 
 from service.api.errors import coded_error
-from service.api.limits import Limits, NoOperation, measure, parse_document, select_operation, too_complex
+from service.api.limits import DOCUMENTS, Limits, NoOperation, Parsed, measure, select_operation, too_complex
 from service.config import Settings, get_settings
 
 # Codes of the request errors raised here (service.api.http maps them to HTTP statuses).
@@ -44,6 +44,9 @@ FORBIDDEN = "FORBIDDEN"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+
+
+LEARNT_LARGEST = 64 * 1024  # the longest document remembered for a client's hash
 
 
 def request_error(code: str, message: str, **details: Any) -> GraphQLError:
@@ -83,8 +86,9 @@ class PersistedQueries:
     def from_settings(cls, settings: Settings) -> PersistedQueries:
         return cls.from_manifest(settings.persisted_queries, settings.apq_capacity, settings.allow_list_only)
 
-    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str:
-        """The document to run, or a request error."""
+    def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> tuple[str, str | None]:
+        """The document to run, and the hash to learn it under once it has proved valid (None: nothing to
+        learn); or a request error."""
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is not None:
             if not isinstance(persisted, dict) or persisted.get("version") != 1:
@@ -97,16 +101,17 @@ class PersistedQueries:
                 if known is None:
                     # Apollo clients answer this by sending the query with its hash.
                     raise request_error(PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound")
-                return known
+                return known, None
             if sha256(query) != key:
                 raise request_error(BAD_REQUEST, "persistedQuery.sha256Hash is not the SHA-256 of query")
-            if not self.allow_list_only:
-                self._learn(key, query)
+            if self.allow_list_only and key not in self.registered:
+                raise request_error(FORBIDDEN, "only registered operations run on this endpoint")
+            return query, None if self.allow_list_only or key in self.registered else key
         if not query:
             raise request_error(BAD_REQUEST, "no query: send `query`, or a persisted query's hash")
         if self.allow_list_only and sha256(query) not in self.registered:
             raise request_error(FORBIDDEN, "only registered operations run on this endpoint")
-        return query
+        return query, None
 
     def _recall(self, key: str) -> str | None:
         if self.allow_list_only:
@@ -116,7 +121,9 @@ class PersistedQueries:
             self.learnt.move_to_end(key)
         return query
 
-    def _learn(self, key: str, query: str) -> None:
+    def learn(self, key: str, query: str) -> None:
+        if len(query) > LEARNT_LARGEST:
+            return  # kept in full for every hash: only documents of a sensible size
         self.learnt[key] = query
         self.learnt.move_to_end(key)
         while len(self.learnt) > self.capacity:
@@ -143,16 +150,27 @@ def _admission(context: Any, fallback_name: str | None) -> Admission:
 
 
 class PersistedQueryLookup(SchemaExtension):
-    """Resolves a persisted query's hash to its document (or learns it) before anything else runs."""
+    """Resolves a persisted query's hash to its document before anything else runs; a document sent with its
+    hash is learnt once it has passed the gate and validation."""
+
+    learn: tuple[PersistedQueries, str, str] | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         persisted = _admission(context.context, None).persisted
         if persisted is not None:
-            context.query = persisted.resolve(context.query, context.operation_extensions)
+            context.query, key = persisted.resolve(context.query, context.operation_extensions)
+            if key is not None:
+                self.learn = (persisted, key, context.query)
         elif not context.query:
             raise request_error(BAD_REQUEST, "no query: send `query`")
         yield
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        if self.learn is not None and not self.execution_context.pre_execution_errors:
+            persisted, key, query = self.learn
+            persisted.learn(key, query)
 
 
 class OperationGate(SchemaExtension):
@@ -165,16 +183,20 @@ class OperationGate(SchemaExtension):
     """
 
     introspection = False
+    parsed: Parsed | None = None
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         admission = _admission(context.context, context.operation_name)
         limits = Limits.from_settings(admission.settings)
-        document = parse_document(context.query or "", limits.tokens)
-        if isinstance(document, GraphQLSyntaxError):
-            if "Parsing aborted" in document.message and "tokens" in document.message:
-                raise too_complex("tokens", None, limits.tokens, f"the document has more than {limits.tokens} tokens")
-            raise coded_error(document, getattr(context.context, "request_id", "-"))
+        try:
+            self.parsed = DOCUMENTS.parse(context.query or "", limits.tokens)
+        except GraphQLSyntaxError as error:
+            if "Parsing aborted" in error.message and "tokens" in error.message:
+                detail = f"the document has more than {limits.tokens} tokens"
+                raise too_complex("tokens", None, limits.tokens, detail) from None
+            raise coded_error(error, getattr(context.context, "request_id", "-")) from None
+        document = self.parsed.document
         try:
             operation = select_operation(document, admission.operation_name)
         except NoOperation as error:
@@ -194,6 +216,15 @@ class OperationGate(SchemaExtension):
         context.graphql_document = document
         self.introspection = measures.introspection
         yield
+
+    def on_validate(self) -> Iterator[None]:
+        """Validation once per document kept (Strawberry validates when no errors are set before it)."""
+        parsed, context = self.parsed, self.execution_context
+        if parsed is not None and parsed.errors is not None:
+            context.pre_execution_errors = list(parsed.errors)
+        yield
+        if parsed is not None and parsed.errors is None and context.pre_execution_errors is not None:
+            parsed.errors = list(context.pre_execution_errors)
 
     def on_execute(self) -> Iterator[None]:
         yield

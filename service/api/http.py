@@ -26,8 +26,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from starlette.requests import Request
@@ -50,6 +52,7 @@ log = logging.getLogger("service.api")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+DID_YOU_MEAN = re.compile(r"\s*Did you mean .*$", re.S)
 # Request errors whose status is their own, whatever the media type.
 STATUS_OF_CODE = {BAD_REQUEST: 400, PERSISTED_QUERY_NOT_FOUND: 200, FORBIDDEN: 403, METHOD_NOT_ALLOWED: 405}
 
@@ -118,6 +121,8 @@ def negotiate(accept: str | None) -> str | None:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
+                if not 0 <= quality <= 1:  # also NaN
+                    quality = 0.0
         ranked.append((-quality, position, media.lower()))
     for negative_quality, _, media in sorted(ranked):
         if negative_quality == 0:
@@ -168,6 +173,9 @@ class GraphQLView(GraphQL[Context, None]):
         request_id = current_request_id() or "-"
         errors = [e if (e.extensions or {}).get("code") else coded_error(e, request_id) for e in result.errors or ()]
         formatted = _counted([e.formatted for e in errors])
+        if not self.state.settings.introspection:
+            for error in formatted:  # graphql-core's suggestions name fields and types: introspection by another way
+                error["message"] = DID_YOU_MEAN.sub("", error["message"])
         if result.data is None and errors and all(e.path is None for e in errors):
             # A request error: nothing ran, so there is no `data` at all.
             code = str(formatted[0]["extensions"]["code"])
@@ -194,7 +202,7 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
-        media = negotiate(request.headers.get("accept"))
+        media = negotiate(", ".join(request.headers.getlist("accept")))
         try:
             if media is None:
                 raise RequestRefused(406, "NOT_ACCEPTABLE", f"answers are {GRAPHQL_RESPONSE} or {JSON}")
@@ -276,7 +284,9 @@ def _json_param(value: str | None, name: str) -> Any:
 async def _read_body(request: Request, receive: Receive, limit: int, timeout_s: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes", maximum=limit)
+        # Answered before the body is read: the connection cannot carry another request after it.
+        raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes", {"connection": "close"},
+                             maximum=limit)  # fmt: skip
     chunks: list[bytes] = []
     size = 0
     try:
@@ -288,7 +298,8 @@ async def _read_body(request: Request, receive: Receive, limit: int, timeout_s: 
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limit:
-                    raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes", maximum=limit)
+                    raise RequestRefused(413, "PAYLOAD_TOO_LARGE", f"the body is over {limit} bytes",
+                                         {"connection": "close"}, maximum=limit)  # fmt: skip
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     return b"".join(chunks)
@@ -298,11 +309,20 @@ async def _read_body(request: Request, receive: Receive, limit: int, timeout_s: 
 
 
 def _for_view(scope: Scope, media: str, exchange: Exchange) -> Scope:
-    """The scope the view sees: the exchange in its state, and Accept as negotiated (so a GET without `query`
-    is a request to run, never one for an IDE page: GraphiQL is served in front of the endpoint)."""
-    headers = [(k, v) for k, v in scope["headers"] if k != b"accept"]
+    """The scope the view sees, the request as the endpoint read it: the exchange in its state, Accept as
+    negotiated (so a GET without `query` is a request to run, never one for an IDE page: GraphiQL is served
+    in front of the endpoint), the body's media type as checked, and a GET's empty parameters left out (the
+    endpoint reads `variables=` as no variables)."""
+    headers = [(k, v) for k, v in scope["headers"] if k not in (b"accept", b"content-type")]
     headers.append((b"accept", media.encode()))
-    return {**scope, "headers": headers, "state": {**scope.get("state", {}), "kb": exchange}}
+    query_string = scope["query_string"]
+    if scope["method"] == "POST":
+        headers.append((b"content-type", JSON.encode()))
+    elif query_string:
+        pairs = [(k, v) for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if v]
+        query_string = urlencode(pairs).encode("latin-1")
+    return {**scope, "headers": headers, "query_string": query_string,
+            "state": {**scope.get("state", {}), "kb": exchange}}  # fmt: skip
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

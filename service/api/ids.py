@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from json.encoder import encode_basestring_ascii
+
+import orjson
 
 from service.errors import BadUserInput, quoted
 
@@ -37,13 +38,16 @@ def to_cursor(sort_key: str, key: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
+CURSOR_LONGEST = 4_096  # far longer than any cursor this API issues (a sort key and an id)
+
+
 def from_cursor(cursor: str | None) -> list[str] | None:
     """[sort key, id] a cursor stands for (None for no cursor), or raise BadUserInput."""
     if cursor is None:
         return None
     try:
-        parts = json.loads(_decode(cursor, "after"))
-    except ValueError:
+        parts = orjson.loads(_decode(cursor, "after")) if len(cursor) <= CURSOR_LONGEST else None
+    except orjson.JSONDecodeError:  # orjson refuses nesting past 1,024 levels
         parts = None
     if not (isinstance(parts, list) and len(parts) == 3 and parts[0] == "c" and all(isinstance(p, str) for p in parts)):
         raise BadUserInput(f"{quoted(cursor)} is not a cursor issued by this API", argument="after")

@@ -8,7 +8,6 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import ValidationCache
 from strawberry.types.execution import ExecutionContext
 
 from service.api.arguments import bounded, key_of, page_arguments, partial_date, required_key_of
@@ -282,9 +281,9 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Actor, Claim, Report, Event],
-    # Classes and factories: each request gets its own extension objects; the caches behind them are shared.
-    # In this order: error codes around everything, then persisted queries, the gate (parse, operation, limits),
-    # and validation, once per document.
-    extensions=[ErrorCodes, PersistedQueryLookup, OperationGate, lambda: ValidationCache(maxsize=512)],
+    # Each request gets its own extension objects; the caches behind them are shared. In this order: error
+    # codes around everything, then persisted queries, and the gate (parse, operation, limits, validation once
+    # per document kept).
+    extensions=[ErrorCodes, PersistedQueryLookup, OperationGate],
     execution_context_class=Executor,
 )

@@ -6,6 +6,7 @@ The application runs in process (httpx's ASGI transport) against the session's r
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import re
@@ -16,7 +17,18 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import pytest_asyncio
-from graphql import get_introspection_query, parse, print_ast
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Visitor,
+    get_introspection_query,
+    parse,
+    print_ast,
+    visit,
+)
 from starlette.responses import JSONResponse
 from starlette.types import Message
 from strawberry.extensions import SchemaExtension
@@ -24,7 +36,7 @@ from strawberry.extensions import SchemaExtension
 from service.api.gate import typed_schema
 from service.api.graphiql import EXAMPLES
 from service.api.http import JSONBody
-from service.api.limits import Limits, measure, select_operation
+from service.api.limits import Documents, Limits, measure, select_operation
 from service.api.schema import schema
 from service.app import create_app
 from service.config import PROJECT_ROOT, UVICORN_FLAGS, Settings
@@ -430,25 +442,113 @@ async def test_a_fragment_bomb_is_refused_at_once(graph: Database, client: httpx
     assert (response.status_code, code_of(response)) == (400, "QUERY_TOO_COMPLEX")
 
 
-def test_one_name_repeated_in_a_selection_set_is_bounded() -> None:
-    """Validation compares fields merged under one response name in pairs (300 copies of one field took a
-    second): more than KB_MAX_REPEATS, through inline fragments and spreads too, is refused before it."""
+def overlap_of(text: str, operation: str | None = None) -> tuple[int, tuple[str, int, int] | None]:
+    document = parse(text)
     limits = Limits.from_settings(Settings.model_construct())
-    copy = "relations { other { name } }"
-    cases = {
-        "fields": f'{{ actor(name: "x") {{ {" ".join([copy] * 26)} }} }}',
-        "inline": f'{{ actor(name: "x") {{ {" ".join(f"... on Actor {{ {copy} }}" for _ in range(26))} }} }}',
-        "spreads": '{ actor(name: "x") { '
-        + " ".join(f"...F{i}" for i in range(26))
-        + " } } "
-        + " ".join(f"fragment F{i} on Actor {{ {copy} }}" for i in range(26)),
-    }
-    for name, text in cases.items():
-        document = parse(text)
-        measures = measure(typed_schema(schema), document, select_operation(document, None), {}, limits)
-        assert measures.exceeded == ("repeats", 26, 25), name
-    twice = parse(f'{{ actor(name: "x") {{ ...F ...F }} }} fragment F on Actor {{ {" ".join([copy] * 25)} }}')
-    assert measure(typed_schema(schema), twice, select_operation(twice, None), {}, limits).exceeded is None
+    measures = measure(typed_schema(schema), document, select_operation(document, operation), {}, limits)
+    return measures.overlap, measures.exceeded
+
+
+COPY = "relations { other { name } }"
+
+
+@pytest.mark.parametrize(
+    ("text", "operation"),
+    [
+        (f'{{ actor(name: "x") {{ {" ".join([COPY] * 300)} }} }}', None),  # took graphql-core a second
+        (f'{{ actor(name: "x") {{ {" ".join(f"... on Actor {{ {COPY} }}" for _ in range(60))} }} }}', None),
+        (
+            '{ actor(name: "x") { '
+            + " ".join(f"...F{i}" for i in range(60))
+            + " } } "
+            + " ".join(f"fragment F{i} on Actor {{ {COPY} }}" for i in range(60)),
+            None,
+        ),
+        # 25 fields of one name, each with 25 of another: what validation compares is what they merge into.
+        ("{ " + " ".join(['actor(name: "x") { ' + " ".join(["claims { totalCount }"] * 25) + " }"] * 25) + " }", None),
+        # An operation that does not run is validated all the same.
+        (f'query A {{ __typename }} query B {{ actor(name: "x") {{ {" ".join([COPY] * 300)} }} }}', "A"),
+    ],
+    ids=["fields", "inline", "spreads", "merged", "other-operation"],
+)
+def test_what_validation_would_compare_in_pairs_is_bounded(text: str, operation: str | None) -> None:
+    """graphql-core's OverlappingFieldsCanBeMerged compares the fields a selection set merges under one response
+    name in pairs, through everything below them: work of the square of their size, refused past KB_MAX_OVERLAP
+    before validation runs, in every operation and fragment of the document."""
+    _, exceeded = overlap_of(text, operation)
+    assert exceeded is not None
+    assert exceeded[0] == "overlap"
+
+
+def test_documents_as_people_write_them_overlap_little() -> None:
+    for query in documented_queries():
+        assert overlap_of(query)[0] == 0, query
+    assert overlap_of(f'{{ actor(name: "x") {{ ...F ...F }} }} fragment F on Actor {{ {COPY} }}')[0] == 0
+    assert overlap_of('{ actor(name: "x") { id ...F } } fragment F on Actor { id name }')[0] == 4
+
+
+PAGED = "{ claims(first: $n) { edges { node { reports { claims(first: $n) { totalCount } } } } } }"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (f"query($n: Int! = 100) {PAGED}", {}),
+        (f"query($n: Int!) {PAGED}", {"n": 100.0}),
+        (f"query($n: Int) {PAGED}", {"n": "100"}),
+    ],
+    ids=["default", "float", "not-an-int"],
+)
+async def test_a_page_sized_by_a_variable_is_measured_as_it_will_run(
+    graph: Database, client: httpx.AsyncClient, query: str, variables: dict[str, Any]
+) -> None:
+    """The variable's default, a whole float (graphql-core coerces 100.0 to 100), or a value that cannot be told
+    here (then the largest page): never the argument's default of 20."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables}, headers={"accept": GQL})
+    assert (response.status_code, code_of(response)) == (400, "QUERY_TOO_COMPLEX")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ actors(first: " + "9" * 5_000 + ") { totalCount } }",
+        'query A { __typename } query B { path(from: "a", to: "b", maxHops: ' + "9" * 5_000 + ") { length } }",
+    ],
+)
+async def test_an_int_literal_too_long_to_read_is_a_validation_error(client: httpx.AsyncClient, query: str) -> None:
+    response = await client.post("/graphql", json={"query": query, "operationName": None}, headers={"accept": GQL})
+    if "query A" in query:
+        response = await client.post("/graphql", json={"query": query, "operationName": "A"}, headers={"accept": GQL})
+    assert (response.status_code, code_of(response)) == (400, "GRAPHQL_VALIDATION_FAILED")
+    assert len(response.json()["errors"][0]["message"]) <= 300
+
+
+async def test_a_cursor_of_deeply_nested_json_is_bad_user_input(graph: Database, client: httpx.AsyncClient) -> None:
+    cursor = base64.urlsafe_b64encode(b"[" * 5_000 + b"]" * 5_000).decode()
+    response = await client.post("/graphql", json={"query": "query($c: String) { actors(after: $c) { totalCount } }",
+                                                    "variables": {"c": cursor}})  # fmt: skip
+    assert code_of(response) == "BAD_USER_INPUT"
+
+
+def test_documents_are_kept_within_a_budget_of_text() -> None:
+    documents = Documents(budget=100, largest=40)
+    small, other, large = "{ __typename }", "{ a: __typename }", "# " + "x" * 50 + "\n{ __typename }"
+
+    assert documents.parse(small, 100) is documents.parse(small, 100)
+    assert documents.parse(large, 100) is not documents.parse(large, 100)  # too long to keep
+    for n in range(10):
+        documents.parse(f"{{ a{n}: __typename }}", 100)
+    assert documents.size <= 100
+    assert documents.parse(other, 100).document is not None
+
+
+async def test_only_documents_that_pass_are_learnt_by_hash(graph: Database, client: httpx.AsyncClient) -> None:
+    refused = "{ nosuchfield }"
+    first = await client.post("/graphql", json=persisted(refused))
+    again = await client.post("/graphql", json=persisted(refused, with_query=False))
+
+    assert code_of(first) == "GRAPHQL_VALIDATION_FAILED"
+    assert code_of(again) == "PERSISTED_QUERY_NOT_FOUND"
 
 
 async def test_the_standard_introspection_query_is_answered(client: httpx.AsyncClient) -> None:
@@ -584,3 +684,81 @@ def test_every_way_of_serving_bounds_the_headers() -> None:
     for path in ("service/cli.py", "bench/perf.py", "tests/e2e/conftest.py"):
         text = (PROJECT_ROOT / path).read_text()
         assert "UVICORN_FLAGS" in text or "SERVER_HEADER_LIMIT" in text, path
+
+
+async def test_requests_the_view_would_read_otherwise_are_read_as_the_endpoint_reads_them(
+    client: httpx.AsyncClient,
+) -> None:
+    """Empty GET parameters, an upper-case media type, several Accept lines: answered, never a plain-text 400."""
+    empty = await client.get("/graphql", params={"query": "{ __typename }", "variables": "", "extensions": ""})
+    upper = await client.post("/graphql", content=b'{"query": "{ __typename }"}',
+                              headers={"content-type": "APPLICATION/JSON; charset=UTF-8"})  # fmt: skip
+    accepts = await client.post("/graphql", json={"query": "{ __typename }"},
+                                headers=[("accept", "text/plain"), ("accept", GQL)])  # fmt: skip
+
+    for response in (empty, upper, accepts):
+        assert response.json() == {"data": {"__typename": "Query"}}
+    assert accepts.headers["content-type"] == GQL
+
+
+@pytest.mark.parametrize("accept", ["application/json;q=nan", "application/json;q=-1", "application/json;q=2"])
+async def test_an_accept_with_no_valid_quality_is_not_acceptable(client: httpx.AsyncClient, accept: str) -> None:
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": accept})
+    assert (response.status_code, code_of(response)) == (406, "NOT_ACCEPTABLE")
+
+
+async def test_every_method_gets_a_coded_answer(client: httpx.AsyncClient) -> None:
+    for method in ("OPTIONS", "DELETE", "PATCH"):
+        response = await client.request(method, "/graphql")
+        assert (response.status_code, code_of(response)) == (405, "METHOD_NOT_ALLOWED"), method
+
+
+async def test_a_body_refused_unread_closes_the_connection(neo4j_settings: Settings) -> None:
+    async with make_client(neo4j_settings, max_body_bytes=1_024) as client:
+        response = await client.post("/graphql", content=b"{}", headers={"content-type": "application/json",
+                                                                         "content-length": "5000000"})  # fmt: skip
+    assert (response.status_code, response.headers["connection"]) == (413, "close")
+
+
+async def test_suggestions_are_left_out_while_introspection_is_off(neo4j_settings: Settings) -> None:
+    async with make_client(neo4j_settings, introspection=False) as closed:
+        closed_answer = await closed.post("/graphql", json={"query": '{ actr(name: "x") { name } }'})
+    async with make_client(neo4j_settings) as open_:
+        open_answer = await open_.post("/graphql", json={"query": '{ actr(name: "x") { name } }'})
+
+    assert "Did you mean" in open_answer.json()["errors"][0]["message"]
+    assert closed_answer.json()["errors"][0]["message"] == "Cannot query field 'actr' on type 'Query'."
+
+
+async def test_introspection_costs_what_it_answers(client: httpx.AsyncClient) -> None:
+    """Its lists count as many times as this schema's types, fields and arguments: the standard query, written
+    with or without its fragments, is answered; thirty copies of most of it under aliases are not."""
+    standard = get_introspection_query(descriptions=True)
+    document = parse(standard)
+    inline = print_ast(inline_fragments(document))
+    fields = "fields { name description args { name type { name } } type { name } }"
+    copy = f"__schema {{ types {{ name description {fields} }} }}"
+    copies = "{ " + " ".join(f"s{i}: {copy}" for i in range(30)) + " }"
+
+    assert (await client.post("/graphql", json={"query": inline})).status_code == 200
+    refused = await client.post("/graphql", json={"query": copies}, headers={"accept": GQL})
+    assert (refused.status_code, code_of(refused)) == (400, "QUERY_TOO_COMPLEX")
+    assert refused.json()["errors"][0]["extensions"]["limit"] == "cost"
+
+
+def inline_fragments(document: DocumentNode) -> DocumentNode:
+    """The document with each fragment spread replaced by the fragment's selections (no cycles here)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    class Inliner(Visitor):
+        def leave_selection_set(self, node: SelectionSetNode, *_: Any) -> SelectionSetNode:
+            selections: list[Any] = []
+            for selection in node.selections:
+                if isinstance(selection, FragmentSpreadNode):
+                    selections.extend(visit(fragments[selection.name.value].selection_set, self).selections)
+                else:
+                    selections.append(selection)
+            return SelectionSetNode(selections=tuple(selections))
+
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return DocumentNode(definitions=tuple(visit(operation, Inliner()) for operation in operations))
