@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(default="neo4j", alias="NEO4J_DATABASE")
     neo4j_max_pool_size: int = Field(default=50, ge=1, alias="NEO4J_MAX_POOL_SIZE")
     neo4j_query_timeout_s: float = Field(default=10.0, gt=0, alias="NEO4J_QUERY_TIMEOUT")
-    # How long a managed transaction keeps retrying transient failures (deadlocks, a restarting
-    # server, a leader change) before the request gets DATABASE_UNAVAILABLE.
+    # How long a Neo4j call keeps retrying transient failures (Neo4j unreachable or restarting, a
+    # deadlock, a leader change) before the request gets DATABASE_UNAVAILABLE; getting connections
+    # included, 1 s more at most (service/graph/driver.py, Database._retried).
     neo4j_retry_s: float = Field(default=5.0, ge=0, alias="NEO4J_RETRY_TIME")
     # Lookups by id from concurrent requests go to Neo4j as one query (service/graph/shared.py).
     shared_lookups: bool = Field(default=True, alias="KB_SHARED_LOOKUPS")
