@@ -2,6 +2,8 @@
 
 Every knob the service has is a field here; the README's configuration table
 lists the same names. Nothing else in the package reads ``os.environ``.
+``service.config_check.checked_settings`` reads them checked whole (what the
+application would refuse at start included), as ``kb`` and ``create_app`` do.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +42,10 @@ class Settings(BaseSettings):
     # HTTP server.
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=8000, ge=1, le=65535, alias="PORT")
-    log_level: str = Field(default="info", alias="LOG_LEVEL")
+    # uvicorn's levels; any case.
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
+        default="info", alias="LOG_LEVEL"
+    )
     log_format: Literal["json", "text"] = Field(default="json", alias="KB_LOG_FORMAT")
     # On SIGTERM: stop accepting, let requests in flight finish for this long, then close the driver.
     shutdown_grace_s: int = Field(default=30, ge=1, alias="KB_SHUTDOWN_GRACE")
@@ -74,6 +79,11 @@ class Settings(BaseSettings):
     persisted_queries: Path | None = Field(default=None, alias="KB_PERSISTED_QUERIES")
     allow_list_only: bool = Field(default=False, alias="KB_ALLOW_LIST_ONLY")
     apq_capacity: int = Field(default=1_000, ge=0, alias="KB_APQ_CAPACITY")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     def local_bolt_uri(self) -> str:
         return f"bolt://127.0.0.1:{self.local_neo4j_bolt_port}"
