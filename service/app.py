@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +21,8 @@ from service.api.auth import parse_tokens
 from service.api.gate import PersistedQueries
 from service.api.graphiql import GraphiQL
 from service.api.http import GraphQLEndpoint
-from service.config import Settings, get_settings
+from service.config import Settings
+from service.config_check import EXIT_STATUS, ConfigError, check, checked_settings
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
@@ -83,7 +85,21 @@ def _wants_html(request: Request) -> bool:
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    state = AppState(settings or get_settings())
+    """The application, on ``settings`` or, as uvicorn calls it, on the environment's.
+
+    The configuration is checked whole first (service/config_check.py): given settings that cannot be used
+    raise ConfigError; the environment's are told as one line on stderr, and the process exits with status 2
+    before anything starts (uvicorn would otherwise print a traceback).
+    """
+    if settings is None:
+        try:
+            settings = checked_settings()
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_STATUS) from None
+    else:
+        check(settings)
+    state = AppState(settings)
     if setup_tracing():
         log.info("OpenTelemetry tracing on")
 

@@ -1,4 +1,9 @@
-"""The ``kb`` command: the local Neo4j, the schema, seeding and serving."""
+"""The ``kb`` command: the local Neo4j, the schema, seeding and serving.
+
+Every command that reads the settings checks the whole configuration first
+(service/config_check.py): a bad one is one line on stderr and exit status 2,
+with nothing started.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,11 @@ from typing import Annotated, TypeVar
 import typer
 from neo4j.exceptions import Neo4jError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
-from service.config import PROJECT_ROOT, SERVER_HEADER_LIMIT, Settings, get_settings
+from service.config import PROJECT_ROOT, SERVER_HEADER_LIMIT, Settings
+from service.config_check import EXIT_STATUS, ConfigError, checked_settings
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
@@ -52,6 +59,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _settings() -> Settings:
+    """The settings, the whole configuration checked; a bad one: one line on stderr, exit status 2."""
+    try:
+        return checked_settings()
+    except ConfigError as error:
+        err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=EXIT_STATUS) from None
+
+
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     async def run() -> T:
         db = Database.connect(settings)
@@ -74,7 +90,7 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
 @neo4j_app.command("start")
 def neo4j_start() -> None:
     """Fetch Neo4j from Maven Central if needed, start it on loopback, print its Bolt URI."""
-    local = LocalNeo4j.from_settings(get_settings())
+    local = LocalNeo4j.from_settings(_settings())
     try:
         uri = local.start()
     except LocalNeo4jError as error:
@@ -85,14 +101,14 @@ def neo4j_start() -> None:
 @neo4j_app.command("stop")
 def neo4j_stop() -> None:
     """Stop the local Neo4j server gracefully."""
-    stopped = LocalNeo4j.from_settings(get_settings()).stop()
+    stopped = LocalNeo4j.from_settings(_settings()).stop()
     out.print("stopped" if stopped else "not running")
 
 
 @neo4j_app.command("status")
 def neo4j_status() -> None:
     """Say whether the local Neo4j runs, and where; exit 3 when it does not."""
-    local = LocalNeo4j.from_settings(get_settings())
+    local = LocalNeo4j.from_settings(_settings())
     pid = local.pid()
     if pid is None:
         out.print(f"not running (home {local.home})")
@@ -106,7 +122,7 @@ def neo4j_status() -> None:
 @schema_app.command("apply")
 def schema_apply() -> None:
     """Create the constraints and indexes of schema/*.cypher (idempotent)."""
-    settings = get_settings()
+    settings = _settings()
     count = _with_database(settings, lambda db: apply_schema(db, settings.schema_dir))
     out.print(f"applied {count} schema statements to {settings.effective_neo4j_uri()}")
 
@@ -138,7 +154,7 @@ def seed(
     batch_size: Annotated[int, typer.Option(min=1, max=5_000, help="Reports per transaction.")] = DEFAULT_BATCH,
 ) -> None:
     """Validate seed files whole, then load them in batches of reports (idempotent, never half a report)."""
-    settings = get_settings()
+    settings = _settings()
 
     async def check_and_load(db: Database) -> tuple[Validation, LoadSummary | None]:
         with _progress() as progress:
@@ -227,7 +243,7 @@ def serve(
     """Start Neo4j if NEO4J_URI is unset, apply the schema, seed an empty database, serve /graphql."""
     import uvicorn
 
-    settings = get_settings()
+    settings = _settings()
     if settings.neo4j_uri is None:
         try:
             uri = LocalNeo4j.from_settings(settings).start()

@@ -2,6 +2,8 @@
 
 Every knob the service has is a field here; the README's configuration table
 lists the same names. Nothing else in the package reads ``os.environ``.
+``service.config_check.checked_settings`` reads them checked whole (what the
+application would refuse at start included), as ``kb`` and ``create_app`` do.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +36,9 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(default="neo4j", alias="NEO4J_DATABASE")
     neo4j_max_pool_size: int = Field(default=50, ge=1, alias="NEO4J_MAX_POOL_SIZE")
     neo4j_query_timeout_s: float = Field(default=10.0, gt=0, alias="NEO4J_QUERY_TIMEOUT")
-    # How long a managed transaction keeps retrying transient failures (deadlocks, a restarting
-    # server, a leader change) before the request gets DATABASE_UNAVAILABLE.
+    # How long a Neo4j call keeps retrying transient failures (Neo4j unreachable or restarting, a
+    # deadlock, a leader change) before the request gets DATABASE_UNAVAILABLE; getting connections
+    # included, 1 s more at most (service/graph/driver.py, Database._retried).
     neo4j_retry_s: float = Field(default=5.0, ge=0, alias="NEO4J_RETRY_TIME")
     # Lookups by id from concurrent requests go to Neo4j as one query (service/graph/shared.py).
     shared_lookups: bool = Field(default=True, alias="KB_SHARED_LOOKUPS")
@@ -45,7 +48,10 @@ class Settings(BaseSettings):
     # HTTP server.
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=8000, ge=1, le=65535, alias="PORT")
-    log_level: str = Field(default="info", alias="LOG_LEVEL")
+    # uvicorn's levels; any case.
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
+        default="info", alias="LOG_LEVEL"
+    )
     log_format: Literal["json", "text"] = Field(default="json", alias="KB_LOG_FORMAT")
     # On SIGTERM: stop accepting, let requests in flight finish for this long, then close the driver.
     shutdown_grace_s: int = Field(default=30, ge=1, alias="KB_SHUTDOWN_GRACE")
@@ -85,6 +91,11 @@ class Settings(BaseSettings):
     persisted_queries: Path | None = Field(default=None, alias="KB_PERSISTED_QUERIES")
     allow_list_only: bool = Field(default=False, alias="KB_ALLOW_LIST_ONLY")
     apq_capacity: int = Field(default=1_000, ge=0, alias="KB_APQ_CAPACITY")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     def local_bolt_uri(self) -> str:
         return f"bolt://127.0.0.1:{self.local_neo4j_bolt_port}"

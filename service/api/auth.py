@@ -89,7 +89,9 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_tokens(spec: str) -> dict[str, Token]:
-    """``"tokenA:writer,tokenB:admin:2027-01-01"`` -> {token: Token}; raise ValueError on a bad entry."""
+    """``"tokenA:writer,tokenB:admin:2027-01-01"`` -> {token: Token}; raise ValueError on a bad entry.
+
+    The message never holds more of a token than its first 4 characters."""
     tokens: dict[str, Token] = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         expires: datetime | None = None
@@ -98,12 +100,12 @@ def parse_tokens(spec: str) -> dict[str, Token]:
             try:
                 expires = datetime.combine(date.fromisoformat(last), time(), UTC)
             except ValueError:
-                raise ValueError(f"KB_TOKENS entry '{entry[:4]}…' has no such date: {last}") from None
+                raise ValueError(f"entry '{entry[:4]}…' has no such date: {last}") from None
             entry = head
         token, _, role = entry.rpartition(":")
         if not token or role.upper() not in Role.__members__:
-            raise ValueError(f"KB_TOKENS entry '{entry[:4]}…' must be token:reader|writer|admin[:YYYY-MM-DD]")
+            raise ValueError(f"entry '{entry[:4]}…' must be token:reader|writer|admin[:YYYY-MM-DD]")
         if len(token) < 16:
-            raise ValueError("KB_TOKENS tokens must be at least 16 characters")
+            raise ValueError("tokens must be at least 16 characters")
         tokens[token] = Token(Role[role.upper()], expires)
     return tokens

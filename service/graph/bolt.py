@@ -19,8 +19,11 @@ Errors come out as the driver's own exceptions (``Neo4jError`` subclasses
 decoded from Neo4j's FAILURE, ``ServiceUnavailable`` for a lost or refused
 connection), so ``Database`` retries and translates them the same way. A
 connection that failed, or whose reader was cancelled mid-answer, is closed,
-never reused. The server's own transaction timeout bounds a read; a server
-that stops answering altogether is given that timeout and 2 seconds more.
+never reused. Having a connection (a free one, or a new one: TCP, Bolt
+handshake, HELLO and LOGON) takes at most ``connect_timeout_s``, or what the
+read is given (``Database`` gives a retry the retry time left). The server's
+own transaction timeout bounds a read; a server that stops answering
+altogether is given that timeout and 2 seconds more.
 """
 
 from __future__ import annotations
@@ -212,9 +215,11 @@ class BoltReader:
     """Pooled Bolt connections to one server, for auto-commit reads; see the module's docstring."""
 
     def __init__(self, address: Address, user: str, password: str, database: str, timeout_s: float,
-                 max_connections: int, user_agent: str) -> None:  # fmt: skip
+                 max_connections: int, user_agent: str, connect_timeout_s: float | None = None) -> None:  # fmt: skip
         self.address = address
         self.timeout_s = timeout_s
+        # How long a read may take to have a connection, unless told otherwise: the query timeout by default.
+        self.connect_timeout_s = timeout_s if connect_timeout_s is None else connect_timeout_s
         self._auth = {"scheme": "basic", "principal": user, "credentials": password}
         self._user_agent = user_agent
         self._idle: list[_Connection] = []
@@ -229,19 +234,30 @@ class BoltReader:
             return None
         return cls(address, **settings)
 
-    async def read(self, cypher: str, params: Mapping[str, Any]) -> list[Record]:
-        """The records of one auto-commit read; Unanswerable when the driver must do it instead."""
+    async def read(
+        self, cypher: str, params: Mapping[str, Any], connect_timeout_s: float | None = None
+    ) -> list[Record]:
+        """The records of one auto-commit read; Unanswerable when the driver must do it instead.
+
+        Having a connection (a free slot, then an idle connection or a new one) takes at most
+        ``connect_timeout_s`` (default: the reader's), else ServiceUnavailable."""
         try:
             request = _message(RUN, cypher, params, self._extra) + _PULL_ALL
         except (TypeError, ValueError) as error:
             raise Unanswerable(f"a parameter it cannot encode: {error}") from error
+        connect_s = self.connect_timeout_s if connect_timeout_s is None else connect_timeout_s
+        connect_by = asyncio.get_running_loop().time() + connect_s
         if self._slots.locked():
-            await asyncio.wait_for(self._slots.acquire(), self.timeout_s)
+            try:
+                async with asyncio.timeout_at(connect_by):
+                    await self._slots.acquire()
+            except TimeoutError as error:
+                raise ServiceUnavailable(f"no connection to Neo4j was free within {connect_s:g} s") from error
         else:
             await self._slots.acquire()
         connection: _Connection | None = None
         try:
-            connection = await self._connection()
+            connection = await self._connection(connect_by)
             async with asyncio.timeout(self.timeout_s + 2):
                 await connection.exchange(request, 2)
             (run_tag, run_meta), (pull_tag, pull_meta) = connection.summaries
@@ -265,23 +281,23 @@ class BoltReader:
         finally:
             self._slots.release()
 
-    async def _connection(self) -> _Connection:
+    async def _connection(self, connect_by: float) -> _Connection:
         while self._idle:
             connection = self._idle.pop()
             if not connection.closed:
                 return connection
-        return await self._open()
+        return await self._open(connect_by)
 
-    async def _open(self) -> _Connection:
+    async def _open(self, connect_by: float) -> _Connection:
+        """A new connection, handshake, HELLO and LOGON done by ``connect_by`` (the loop's clock)."""
         loop = asyncio.get_running_loop()
         try:
-            _, connection = await asyncio.wait_for(
-                loop.create_connection(_Connection, self.address.host, self.address.port), self.timeout_s
-            )
+            async with asyncio.timeout_at(connect_by):
+                _, connection = await loop.create_connection(_Connection, self.address.host, self.address.port)
         except (OSError, TimeoutError) as error:
             raise ServiceUnavailable(f"cannot connect to Neo4j at {self.address.host}:{self.address.port}") from error
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout_at(connect_by):
                 try:
                     await connection.handshake()
                 except Unanswerable:

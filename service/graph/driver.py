@@ -1,10 +1,11 @@
 """The Neo4j driver's lifecycle and the one door every Cypher query goes through.
 
 ``Database`` wraps one ``neo4j.AsyncDriver`` per process. ``write`` runs a
-query in a managed write transaction (retried on transient errors, routed to
-the leader in a cluster); ``read`` runs one in an auto-commit read transaction
-(routed to a reader; retried here on the same errors), which spares the
-explicit transaction's extra exchange with the server. Both have a
+query in a write transaction (routed to the leader in a cluster); ``read``
+runs one in an auto-commit read transaction (routed to a reader), which
+spares a transaction's extra exchange with the server. Both are retried here
+on transient errors for up to NEO4J_RETRY_TIME (``Database._retried``: the
+retry time bounds the whole call, getting connections included), have a
 server-side timeout and translate driver failures into the service's own
 errors. Each call is one round trip; ``round_trips`` counts them so tests can
 prove a request's cost is bounded.
@@ -22,7 +23,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, TypeVar
 
-from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ConnectionAcquisitionTimeoutError,
+    DriverError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 from neo4j.exceptions import DatabaseUnavailable as Neo4jDatabaseUnavailable
 from opentelemetry.trace import SpanKind
 
@@ -30,17 +39,16 @@ from neo4j import (
     READ_ACCESS,
     AsyncDriver,
     AsyncGraphDatabase,
-    AsyncManagedTransaction,
     AsyncSession,
+    AsyncTransaction,
     Query,
     RoutingControl,
-    unit_of_work,
 )
 from service.config import Settings
 from service.errors import DatabaseUnavailable, QueryTimeout
 from service.graph.bolt import BoltReader, Unanswerable
 from service.graph.shared import SharedLookups
-from service.observability import NEO4J_IN_USE, NEO4J_POOL_SIZE, NEO4J_UNAVAILABLE, tracer
+from service.observability import NEO4J_IN_USE, NEO4J_POOL_SIZE, NEO4J_RETRIES, NEO4J_UNAVAILABLE, tracer
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,17 @@ Record = dict[str, Any]
 Run = Callable[[LiteralString, Mapping[str, Any]], Awaitable[list[Record]]]
 T = TypeVar("T")
 USER_AGENT = "kb/1"
+# The least time one attempt gets to have a connection (a free one, or a new one: TCP, Bolt handshake, HELLO),
+# even with no retry time left. A call Neo4j cannot answer is over within NEO4J_RETRY_TIME plus this.
+CONNECT_FLOOR_S = 1.0
+# Back-off between attempts: doubling from the first to the most, each ±20 % at random.
+FIRST_DELAY_S, MOST_DELAY_S = 0.1, 2.0
+
+
+def connect_timeout(query_timeout_s: float, left_s: float) -> float:
+    """How long an attempt may take to have a connection: the retry time left, at least CONNECT_FLOOR_S,
+    at most NEO4J_QUERY_TIMEOUT."""
+    return min(query_timeout_s, max(left_s, CONNECT_FLOOR_S))
 
 
 # Round trips made on behalf of the current request (set by the API per request).
@@ -77,7 +96,10 @@ class Database:
     name: str
     timeout_s: float
     retry_s: float = 5.0
+    # How long a first attempt may take to have a connection (connect_timeout of the whole retry time).
+    connect_s: float = CONNECT_FLOOR_S
     round_trips: int = field(default=0)
+    retries: int = 0  # attempts made again after a transient failure
     # Read sessions between reads: making one (its config merged from the driver's) cost 35 µs of a 0.52 ms
     # point read. A session holds a connection only while a result is open, and one task uses it at a time.
     idle_sessions: list[AsyncSession] = field(default_factory=list)
@@ -89,12 +111,16 @@ class Database:
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:
+        # A first attempt may take the whole retry time to have its connection (not less than CONNECT_FLOOR_S,
+        # not more than the query timeout); a later one gets what is left (_retried).
+        connect_s = connect_timeout(settings.neo4j_query_timeout_s, settings.neo4j_retry_s)
         driver = AsyncGraphDatabase.driver(
             settings.effective_neo4j_uri(),
             auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
             max_connection_pool_size=settings.neo4j_max_pool_size,
-            connection_acquisition_timeout=settings.neo4j_query_timeout_s,
-            max_transaction_retry_time=settings.neo4j_retry_s,
+            connection_timeout=connect_s,
+            connection_acquisition_timeout=connect_s,
+            max_transaction_retry_time=0,  # the service retries (_retried), within NEO4J_RETRY_TIME
             notifications_min_severity="OFF",
         )
         NEO4J_POOL_SIZE.set(settings.neo4j_max_pool_size)
@@ -103,6 +129,7 @@ class Database:
             name=settings.neo4j_database,
             timeout_s=settings.neo4j_query_timeout_s,
             retry_s=settings.neo4j_retry_s,
+            connect_s=connect_s,
             shared=SharedLookups(enabled=settings.shared_lookups),
             reader=BoltReader.for_uri(
                 settings.effective_neo4j_uri(),
@@ -110,6 +137,7 @@ class Database:
                 password=settings.neo4j_password.get_secret_value(),
                 database=settings.neo4j_database,
                 timeout_s=settings.neo4j_query_timeout_s,
+                connect_timeout_s=connect_s,
                 max_connections=settings.neo4j_max_pool_size,
                 user_agent=USER_AGENT,
             )
@@ -148,25 +176,16 @@ class Database:
         return await self._run(cypher, params, RoutingControl.WRITE)
 
     async def write_unit(self, work: Callable[[Run], Awaitable[T]], timeout_s: float | None = None) -> T:
-        """Run ``work`` in one managed write transaction: all it writes commits, or none of it.
+        """Run ``work`` in one write transaction: all it writes commits, or none of it.
 
         ``work`` gets a function that runs one statement in the transaction and
-        returns its records; it may read, decide, then write. The driver retries
-        the whole of it on transient errors (deadlocks, leader changes), so it
-        must not have effects outside the transaction. One round trip is
-        counted per transaction.
+        returns its records; it may read, decide, then write. The whole of it is
+        retried on transient errors (deadlocks, leader changes) in a new
+        transaction, so it must not have effects outside the transaction. One
+        round trip is counted per transaction.
         """
         self._count_round_trip()
         timeout = timeout_s or self.timeout_s
-
-        @unit_of_work(timeout=timeout)
-        async def transaction(tx: AsyncManagedTransaction) -> T:
-            async def run(cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
-                result = await tx.run(cypher, dict(params))
-                return [dict(zip(record.keys(), record.values(), strict=True)) async for record in result]
-
-            return await work(run)
-
         with (
             tracer.start_as_current_span(
                 "neo4j write transaction",
@@ -176,10 +195,7 @@ class Database:
             _translated(timeout),
             NEO4J_IN_USE.track_inprogress(),
         ):
-            async with self.driver.session(
-                database=self.name, bookmark_manager=self.driver.execute_query_bookmark_manager
-            ) as session:
-                return await session.execute_write(transaction)
+            return await self._retried(lambda connect_s: self._transaction(work, timeout, connect_s))
 
     async def _run(self, cypher: LiteralString, params: Mapping[str, Any], routing: RoutingControl) -> list[Record]:
         self._count_round_trip()
@@ -196,57 +212,92 @@ class Database:
             NEO4J_IN_USE.track_inprogress(),
         ):
             if routing is RoutingControl.READ:
-                return await self._read_auto_commit(cypher, dict(params))
-            result = await self.driver.execute_query(
-                Query(cypher, timeout=self.timeout_s),
-                dict(params),
-                routing_=routing,
-                database_=self.name,
-            )
-        # Every query returns maps and lists, never nodes: the values need no conversion (data() walks them all).
-        return [dict(zip(record.keys(), record.values(), strict=True)) for record in result.records]
+                arguments = dict(params)
+                return await self._retried(lambda connect_s: self._read_auto_commit(cypher, arguments, connect_s))
 
-    async def _read_auto_commit(self, cypher: LiteralString, params: dict[str, Any]) -> list[Record]:
-        """One read in an auto-commit transaction, retried as the driver retries managed ones.
+            async def statement(run: Run) -> list[Record]:
+                return await run(cypher, params)
+
+            return await self._retried(lambda connect_s: self._transaction(statement, self.timeout_s, connect_s))
+
+    async def _retried(self, attempt: Callable[[float | None], Awaitable[T]]) -> T:
+        """``attempt`` until it succeeds, fails for good, or NEO4J_RETRY_TIME has gone by since the first began.
+
+        Transient failures (the ones the driver itself would retry: no connection, a server stopping or
+        starting, a deadlock, a leader change) are tried again after a growing pause, none starting after the
+        retry time; ``attempt`` gets how long it may take to have a connection (None: the first attempt, the
+        driver's and the reader's own, ``connect_timeout`` of the whole retry time), so the last one's ends no
+        later than CONNECT_FLOOR_S past it. A query Neo4j has started is bounded by NEO4J_QUERY_TIMEOUT, not
+        by this. With no retry time, one attempt.
+        """
+        deadline = time.monotonic() + self.retry_s
+        delay, connect_s = FIRST_DELAY_S, None
+        while True:
+            try:
+                return await attempt(connect_s)
+            except (Neo4jError, DriverError) as error:
+                left = deadline - time.monotonic()
+                if not error.is_retryable() or left <= 0:
+                    raise
+            await asyncio.sleep(min(delay * random.uniform(0.8, 1.2), left))
+            delay = min(delay * 2, MOST_DELAY_S)
+            connect_s = connect_timeout(self.timeout_s, deadline - time.monotonic())
+            self.retries += 1
+            NEO4J_RETRIES.inc()
+
+    async def _transaction(self, work: Callable[[Run], Awaitable[T]], timeout_s: float, connect_s: float | None) -> T:
+        """One attempt at ``work`` in a write transaction: committed if it returns, rolled back if it raises."""
+        async with (
+            self.driver.session(
+                database=self.name,
+                bookmark_manager=self.driver.execute_query_bookmark_manager,
+                connection_acquisition_timeout=self.connect_s if connect_s is None else connect_s,
+            ) as session,
+            await session.begin_transaction(timeout=timeout_s) as tx,
+        ):
+            return await work(_runner(tx))
+
+    async def _read_auto_commit(
+        self, cypher: LiteralString, params: dict[str, Any], connect_s: float | None
+    ) -> list[Record]:
+        """One attempt at a read in an auto-commit transaction (``_retried`` tries again).
 
         An auto-commit read is one exchange with the server (RUN and PULL), where a
-        managed transaction adds its COMMIT: a third less time per query here. The
-        driver does not retry auto-commit transactions; a read has no effects, so
-        this does, on the errors the driver would retry, for up to NEO4J_RETRY_TIME.
+        transaction adds its COMMIT: a third less time per query here. The driver
+        retries managed transactions, not these; a read has no effects, so the
+        service retries it, as it does writes.
         Every session shares the driver's bookmark manager: in a cluster a read
         waits for the writes this process made before it (causal consistency).
         On a ``bolt://`` URI (one server, where a committed write is seen by every
         later transaction) the service's own ``BoltReader`` runs the read when it
         can, at a third of the driver's CPU per read.
         """
-        delay, deadline = 0.1, time.monotonic() + self.retry_s
-        while True:
+        if self.reader is not None and self.reader.usable:
             try:
-                if self.reader is not None and self.reader.usable:
-                    try:
-                        return await self.reader.read(cypher, params)
-                    except Unanswerable:
-                        self.reads_left_to_driver += 1  # the driver's turn
-                session = self.idle_sessions.pop() if self.idle_sessions else self._read_session()
-                try:
-                    result = await session.run(Query(cypher, timeout=self.timeout_s), params)
-                    records = (await result.to_eager_result()).records  # buffered: no await per record
-                except BaseException:
-                    await session.close()  # as `async with` would; a session that failed is not used again
-                    raise
-                self.idle_sessions.append(session)
-                return [dict(zip(record.keys(), record.values(), strict=True)) for record in records]
-            except (Neo4jError, DriverError) as error:
-                if not error.is_retryable() or time.monotonic() + delay > deadline:
-                    raise
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(delay * 2, 2.0)
+                return await self.reader.read(cypher, params, connect_s)
+            except Unanswerable:
+                self.reads_left_to_driver += 1  # the driver's turn
+        # A retry's session has its own time to have a connection: it is not kept for the next read.
+        keep = connect_s is None
+        session = self.idle_sessions.pop() if keep and self.idle_sessions else self._read_session(connect_s)
+        try:
+            result = await session.run(Query(cypher, timeout=self.timeout_s), params)
+            records = (await result.to_eager_result()).records  # buffered: no await per record
+        except BaseException:
+            await session.close()  # as `async with` would; a session that failed is not used again
+            raise
+        if keep:
+            self.idle_sessions.append(session)
+        else:
+            await session.close()
+        return [dict(zip(record.keys(), record.values(), strict=True)) for record in records]
 
-    def _read_session(self) -> AsyncSession:
+    def _read_session(self, connect_s: float | None) -> AsyncSession:
         return self.driver.session(
             database=self.name,
             default_access_mode=READ_ACCESS,
             bookmark_manager=self.driver.execute_query_bookmark_manager,
+            connection_acquisition_timeout=self.connect_s if connect_s is None else connect_s,
         )
 
     def _count_round_trip(self) -> None:
@@ -256,14 +307,30 @@ class Database:
             per_request[0] += 1
 
 
+def _runner(tx: AsyncTransaction) -> Run:
+    """Runs one statement in ``tx``; returns its records as dicts."""
+
+    async def run(cypher: LiteralString, params: Mapping[str, Any]) -> list[Record]:
+        result = await tx.run(cypher, dict(params))
+        return [dict(zip(record.keys(), record.values(), strict=True)) async for record in result]
+
+    return run
+
+
 @contextmanager
 def _translated(timeout_s: float) -> Iterator[None]:
     """Driver failures as the service's own errors: unavailable, timed out; the rest unchanged."""
     try:
         yield
-    except (ServiceUnavailable, SessionExpired, Neo4jDatabaseUnavailable, OSError) as error:
+    except (
+        ServiceUnavailable,
+        SessionExpired,
+        Neo4jDatabaseUnavailable,
+        ConnectionAcquisitionTimeoutError,
+        OSError,
+    ) as error:
         # Neo4jDatabaseUnavailable: the server is up but its database is stopping or starting, still so when
-        # the managed transaction's retries ran out.
+        # the retries ran out. ConnectionAcquisitionTimeoutError: no connection free, nor made, in the time.
         NEO4J_UNAVAILABLE.inc()
         raise DatabaseUnavailable() from error
     except AuthError as error:
