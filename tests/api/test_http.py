@@ -314,21 +314,21 @@ class Probe(SchemaExtension):
 
     seen: ClassVar[list[tuple[str, str]]] = []
 
-    def on_operation(self) -> Iterator[None]:
+    def note(self, hook: str) -> Iterator[None]:
         yield
-        self.seen.append(("operation", self.execution_context.query or ""))
+        self.seen.append((hook, self.execution_context.query or ""))
+
+    def on_operation(self) -> Iterator[None]:
+        yield from self.note("operation")
 
     def on_parse(self) -> Iterator[None]:
-        yield
-        self.seen.append(("parse", self.execution_context.query or ""))
+        yield from self.note("parse")
 
     def on_validate(self) -> Iterator[None]:
-        yield
-        self.seen.append(("validate", self.execution_context.query or ""))
+        yield from self.note("validate")
 
     def on_execute(self) -> Iterator[None]:
-        yield
-        self.seen.append(("execute", self.execution_context.query or ""))
+        yield from self.note("execute")
 
 
 async def test_every_extension_runs_for_every_operation(
