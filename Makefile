@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever the dependency list or the pins change.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: serve test install lint typecheck unit neo4j-start neo4j-stop neo4j-status sdl bench bench-seed clean
+.PHONY: serve test test-latest install lint typecheck unit neo4j-start neo4j-stop neo4j-status sdl bench bench-seed clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,20 @@ typecheck: install
 unit: install $(CHROMIUM)
 	$(BIN)/pytest
 
+## make test-latest: the whole suite again, in a second environment (.venv-latest) holding the newest releases
+## pyproject.toml allows instead of the pins of constraints.txt: are the ranges true?
+LATEST := .venv-latest
+test-latest: $(WEB_STAMP) $(CLIENTS_STAMP) $(CHROMIUM)
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(LATEST)/bin/pip install --quiet --disable-pip-version-check --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(LATEST)/bin/pip list --format=freeze | grep -v '^kb=' > $(LATEST)/versions.txt
+	@$(LATEST)/bin/python bench/versions.py constraints.txt $(LATEST)/versions.txt
+	$(LATEST)/bin/ruff check .
+	$(LATEST)/bin/mypy
+	$(LATEST)/bin/pytest
+
 neo4j-start: install
 	$(BIN)/kb neo4j start
 
@@ -84,4 +98,4 @@ bench-seed: install
 	$(BIN)/python -m bench.seed
 
 clean:
-	rm -rf $(VENV) web/node_modules tests/clients/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) web/node_modules tests/clients/node_modules .pytest_cache .mypy_cache .ruff_cache

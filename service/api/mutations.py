@@ -15,9 +15,10 @@ from service.api.types import Actor, Claim, Relation, Report
 from service.errors import QUOTED_PREFIX, BadUserInput, NotFound, quoted
 from service.graph import writes
 from service.graph.driver import Record
-from service.ingest.models import ActorIn, Name, RelationIn, SeedDocument
+from service.ingest.models import ActorIn, RelationIn, SeedDocument
 from service.ingest.references import Ids, dangling_message, existing
 from service.ingest.writer import DanglingReferences, write_actor, write_document
+from service.vocabulary import Name
 
 
 @strawberry.type(description="What ingestReport stored.")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 import strawberry
 
+from service import vocabulary
 from service.api.arguments import bounded, page_arguments, partial_date
 from service.api.connections import Connection, below, field_names, made, selected, wants_total
 from service.api.context import Info
@@ -22,12 +23,11 @@ from service.graph.actors import MAX_NEIGHBOR_DEPTH
 from service.graph.claims import PROPERTIES, ClaimFilter, ClaimOrder, RowShape
 from service.graph.driver import Record
 from service.graph.events import EventFilter, EventOrder
-from service.ingest import models
 
-ActorKind = strawberry.enum(models.ActorKind, description="What sort of actor this is.")
-Modality = strawberry.enum(models.Modality, description="How firmly the source puts the claim.")
-EventStatus = strawberry.enum(models.EventStatus, description="Whether the event happened, is planned or rumoured.")
-ReportKind = strawberry.enum(models.ReportKind, description="Article, broadcast or other.")
+ActorKind = strawberry.enum(vocabulary.ActorKind, description="What sort of actor this is.")
+Modality = strawberry.enum(vocabulary.Modality, description="How firmly the source puts the claim.")
+EventStatus = strawberry.enum(vocabulary.EventStatus, description="Whether the event happened, is planned or rumoured.")
+ReportKind = strawberry.enum(vocabulary.ReportKind, description="Article, broadcast or other.")
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
 
@@ -683,8 +683,8 @@ def _enum(kind: type[E]) -> Callable[[str], E]:
     return lambda value: members.get(value) or kind(value)
 
 
-_actor_kind, _report_kind = _enum(models.ActorKind), _enum(models.ReportKind)
-_event_status, _modality = _enum(models.EventStatus), _enum(models.Modality)
+_actor_kind, _report_kind = _enum(vocabulary.ActorKind), _enum(vocabulary.ReportKind)
+_event_status, _modality = _enum(vocabulary.EventStatus), _enum(vocabulary.Modality)
 
 
 # -- fields read from records ----------------------------------------------------------------------

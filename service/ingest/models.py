@@ -7,45 +7,11 @@ so a file that loads and a mutation that succeeds mean the same thing.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._:-]{0,127}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-# A date as precise as the source is: "2021", "2021-08" or "2021-08-15".
-PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
-
-
-class ActorKind(StrEnum):
-    PERSON = "person"
-    ORGANISATION = "organisation"
-    STATE = "state"
-    GOVERNMENT = "government"
-    ARMED_GROUP = "armed_group"
-    MEDIA_OUTLET = "media_outlet"
-    OTHER = "other"
-
-
-class Modality(StrEnum):
-    ASSERTED = "asserted"
-    ALLEGED = "alleged"
-    SPECULATED = "speculated"
-    DENIED = "denied"
-
-
-class EventStatus(StrEnum):
-    OCCURRED = "occurred"
-    PLANNED = "planned"
-    RUMOURED = "rumoured"
-
-
-class ReportKind(StrEnum):
-    ARTICLE = "article"
-    BROADCAST = "broadcast"
-    OTHER = "other"
+from service.vocabulary import ActorKind, EventStatus, Id, Modality, Name, PartialDate, ReportKind, Text
 
 
 class _Strict(BaseModel):
