@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     neo4j_retry_s: float = Field(default=5.0, ge=0, alias="NEO4J_RETRY_TIME")
     # Lookups by id from concurrent requests go to Neo4j as one query (service/graph/shared.py).
     shared_lookups: bool = Field(default=True, alias="KB_SHARED_LOOKUPS")
+    # Queries compiled to one Cypher statement each (service/api/compiler.py); off: Strawberry resolves them.
+    compiled_reads: bool = Field(default=False, alias="KB_COMPILED_READS")
     # Reads over Bolt connections of the service's own where the URI is bolt:// (service/graph/bolt.py).
     direct_reads: bool = Field(default=True, alias="KB_DIRECT_READS")
 

@@ -19,6 +19,7 @@ from service.api.gate import OperationGate, PersistedQueryLookup
 from service.api.ids import from_global_id
 from service.api.mutations import Mutation
 from service.api.paths import Path, explain_path
+from service.api.reads import CompiledReads
 from service.api.types import (
     Actor,
     ActorKind,
@@ -282,8 +283,8 @@ schema = Schema(
     mutation=Mutation,
     types=[Actor, Claim, Report, Event],
     # Each request gets its own extension objects; the caches behind them are shared. In this order: error
-    # codes around everything, then persisted queries, and the gate (parse, operation, limits, validation once
-    # per document kept).
-    extensions=[ErrorCodes, PersistedQueryLookup, OperationGate],
+    # codes around everything, then persisted queries, the gate (parse, operation, limits, validation once per
+    # document kept), and compiled reads (a query answered by one Cypher statement, KB_COMPILED_READS).
+    extensions=[ErrorCodes, PersistedQueryLookup, OperationGate, CompiledReads],
     execution_context_class=Executor,
 )

@@ -1,0 +1,53 @@
+"""The seam where a compiled read answers a query: a Strawberry schema extension whose ``on_execute`` hook
+supplies the operation's result (Strawberry then skips its own execution, the seam a response cache uses),
+so every other extension still wraps the request.
+
+With KB_COMPILED_READS on, a query the compiler knows (service.api.compiler) is one Cypher statement; any
+other request, or one the compiler declines, is executed by Strawberry as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from functools import lru_cache
+
+from graphql import ExecutionResult
+from neo4j.exceptions import Neo4jError
+from strawberry import Schema
+from strawberry.extensions import SchemaExtension
+
+from service.api.compiler import Declined, Plans, Unsupported
+from service.api.context import Context
+from service.api.gate import typed_schema
+from service.api.limits import NoOperation, select_operation
+from service.errors import KBError
+
+log = logging.getLogger("service.api")
+
+
+@lru_cache(maxsize=4)
+def plans_for(schema: Schema, max_page: int) -> Plans:
+    return Plans(typed_schema(schema), max_page)
+
+
+class CompiledReads(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        document = execution.graphql_document
+        if isinstance(context, Context) and context.settings.compiled_reads and document is not None:
+            admission = context.admission
+            try:
+                operation = select_operation(document, admission.operation_name if admission else None)
+                plans = plans_for(execution.schema, context.settings.max_page_size)
+                plan, params = plans.plan(document, operation, execution.variables or {})
+                records = await context.db.read(plan.cypher, params)  # text built from our templates alone
+                data = plan.answer(records[0]["data"], params)
+            except (Unsupported, Declined, NoOperation, KBError):
+                pass  # Strawberry answers: exactly, errors included
+            except Neo4jError:
+                log.exception("a compiled statement failed; Strawberry answers instead")
+            else:
+                execution.result = ExecutionResult(data=data, errors=None)
+        yield
