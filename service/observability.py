@@ -67,6 +67,9 @@ NEO4J_POOL_SIZE = Gauge("kb_neo4j_pool_max_size", "Most Neo4j connections the dr
                         multiprocess_mode="livesum")  # fmt: skip
 NEO4J_LOOKUPS_SHARED = Counter("kb_neo4j_lookups_shared_total",
                                "Lookups by id answered by a query another request's lookup started.")  # fmt: skip
+COMPILED_READS = Counter("kb_compiled_reads_total",
+                         "Queries by how KB_COMPILED_READS answered them: compiled (one Cypher statement), "
+                         "unsupported or declined (then Strawberry answered).", ["outcome"])  # fmt: skip
 NEO4J_UNAVAILABLE = Counter("kb_neo4j_unavailable_total", "Neo4j calls that failed because it could not be reached.")
 NEO4J_RETRIES = Counter("kb_neo4j_retries_total", "Neo4j calls attempted again after a transient failure.")
 

@@ -22,6 +22,7 @@ from service.api.context import Context
 from service.api.gate import typed_schema
 from service.api.limits import NoOperation, select_operation
 from service.errors import KBError
+from service.observability import COMPILED_READS
 
 log = logging.getLogger("service.api")
 
@@ -44,10 +45,14 @@ class CompiledReads(SchemaExtension):
                 plan, params = plans.plan(document, operation, execution.variables or {})
                 records = await context.db.read(plan.cypher, params)  # text built from our templates alone
                 data = plan.answer(records[0]["data"], params)
-            except (Unsupported, Declined, NoOperation, KBError):
-                pass  # Strawberry answers: exactly, errors included
+            except (Unsupported, NoOperation):
+                COMPILED_READS.labels(outcome="unsupported").inc()  # Strawberry answers: exactly, errors included
+            except (Declined, KBError):
+                COMPILED_READS.labels(outcome="declined").inc()
             except Neo4jError:
+                COMPILED_READS.labels(outcome="declined").inc()
                 log.exception("a compiled statement failed; Strawberry answers instead")
             else:
+                COMPILED_READS.labels(outcome="compiled").inc()
                 execution.result = ExecutionResult(data=data, errors=None)
         yield
