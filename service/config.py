@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # Lookups by id from concurrent requests go to Neo4j as one query (service/graph/shared.py).
     shared_lookups: bool = Field(default=True, alias="KB_SHARED_LOOKUPS")
     # Queries compiled to one Cypher statement each (service/api/compiler.py); off: Strawberry resolves them.
-    compiled_reads: bool = Field(default=False, alias="KB_COMPILED_READS")
+    compiled_reads: bool = Field(default=True, alias="KB_COMPILED_READS")
     # Reads over Bolt connections of the service's own where the URI is bolt:// (service/graph/bolt.py).
     direct_reads: bool = Field(default=True, alias="KB_DIRECT_READS")
 

@@ -88,8 +88,7 @@ GraphQLResult = dict[str, Any]
 Execute = Callable[..., Awaitable[GraphQLResult]]
 
 
-@pytest.fixture
-def execute(neo4j_settings: Settings, session_db: Database) -> Execute:
+def executor(neo4j_settings: Settings, session_db: Database, compiled: bool) -> Execute:
     """Run a GraphQL document through the real schema; return {"data", "errors"} as a client sees it."""
     from service.api.auth import Credentials
     from service.api.context import Context
@@ -97,7 +96,7 @@ def execute(neo4j_settings: Settings, session_db: Database) -> Execute:
 
     # Some tests ask for wide pages on purpose (a request's round trips, what its rows bring): the cost limit,
     # tested over HTTP in tests/api/test_http.py, is set out of their way.
-    settings = neo4j_settings.model_copy(update={"max_cost": 10_000_000})
+    settings = neo4j_settings.model_copy(update={"max_cost": 10_000_000, "compiled_reads": compiled})
 
     async def run(query: str, _role: Role | None = None, **variables: Any) -> GraphQLResult:
         """``_role``: run as a holder of a token with that role (default: no token)."""
@@ -108,3 +107,15 @@ def execute(neo4j_settings: Settings, session_db: Database) -> Execute:
         return {"data": result.data, "errors": errors}
 
     return run
+
+
+@pytest.fixture
+def execute(neo4j_settings: Settings, session_db: Database) -> Execute:
+    """A GraphQL document run as the service runs it (queries compiled where they can be)."""
+    return executor(neo4j_settings, session_db, compiled=True)
+
+
+@pytest.fixture
+def resolve(neo4j_settings: Settings, session_db: Database) -> Execute:
+    """A GraphQL document run by Strawberry's resolvers alone (KB_COMPILED_READS off)."""
+    return executor(neo4j_settings, session_db, compiled=False)

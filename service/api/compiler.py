@@ -31,6 +31,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLNonNull,
@@ -249,6 +250,7 @@ class Plan:
     cypher: str
     bindings: list[tuple[str, Binding]]
     shape: Object
+    roots: list[tuple[str, FieldNode | None, bool]] = field(default_factory=list)  # (key, field, non-null)
 
     def bind(self, variables: Variables) -> dict[str, Any]:
         try:
@@ -261,6 +263,24 @@ class Plan:
     def answer(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
         answered: dict[str, Any] = self.shape.make(data, params)
         return answered
+
+    def failed(self, error: Exception) -> tuple[dict[str, Any] | None, list[GraphQLError]]:
+        """The answer when the statement failed as a resolver's query would have (the database unavailable, a
+        timeout): each root field null with the error at its path, as Strawberry answers it (without asking
+        the database again: NEO4J_RETRY_TIME is spent)."""
+        data: dict[str, Any] | None = {}
+        errors: list[GraphQLError] = []
+        for key, node, non_null in self.roots:
+            if node is None:
+                if data is not None:
+                    data[key] = "Query"
+                continue
+            errors.append(GraphQLError(str(error), nodes=[node], path=[key], original_error=error))
+            if non_null:
+                data = None
+            elif data is not None:
+                data[key] = None
+        return data, errors
 
 
 @dataclass
@@ -363,20 +383,23 @@ class Compiler:
         if self.operation.operation is not OperationType.QUERY:
             raise Unsupported("only queries are compiled")
         calls: list[str] = []
+        roots: list[tuple[str, FieldNode | None, bool]] = []
         items: list[str] = []
         fields: list[tuple[str, Shape, str | None]] = []
         for key, nodes in self.collect(self.operation.selection_set, "Query").items():
             name = nodes[0].name.value
             if name == "__typename":
                 fields.append((key, Constant("Query"), None))
+                roots.append((key, None, False))
                 continue
             computed, shape = self.root_field(name, nodes)
+            roots.append((key, nodes[0], isinstance(self.definition("Query", name).type, GraphQLNonNull)))
             value = self.name("r")
             calls.append(f"CALL () {{ {computed.body}RETURN {computed.value} AS {value} }} ")
             items.append(f"`{key}`: {value}")
             fields.append((key, shape, key))
         cypher = "".join(calls) + "RETURN {" + ", ".join(items) + "} AS data"
-        return Plan(cypher, self.bindings, Object(fields, non_null=True))
+        return Plan(cypher, self.bindings, Object(fields, non_null=True), roots)
 
     # names, parameters and what shapes the statement
 

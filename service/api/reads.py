@@ -12,8 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from functools import lru_cache
 
-from graphql import ExecutionResult
-from neo4j.exceptions import Neo4jError
+from graphql import DocumentNode, ExecutionResult
 from strawberry import Schema
 from strawberry.extensions import SchemaExtension
 
@@ -21,7 +20,7 @@ from service.api.compiler import Declined, Plans, Unsupported
 from service.api.context import Context
 from service.api.gate import typed_schema
 from service.api.limits import NoOperation, select_operation
-from service.errors import KBError
+from service.errors import DatabaseUnavailable, QueryTimeout
 from service.observability import COMPILED_READS
 
 log = logging.getLogger("service.api")
@@ -38,21 +37,42 @@ class CompiledReads(SchemaExtension):
         context = execution.context
         document = execution.graphql_document
         if isinstance(context, Context) and context.settings.compiled_reads and document is not None:
-            admission = context.admission
-            try:
-                operation = select_operation(document, admission.operation_name if admission else None)
-                plans = plans_for(execution.schema, context.settings.max_page_size)
-                plan, params = plans.plan(document, operation, execution.variables or {})
-                records = await context.db.read(plan.cypher, params)  # text built from our templates alone
-                data = plan.answer(records[0]["data"], params)
-            except (Unsupported, NoOperation):
-                COMPILED_READS.labels(outcome="unsupported").inc()  # Strawberry answers: exactly, errors included
-            except (Declined, KBError):
-                COMPILED_READS.labels(outcome="declined").inc()
-            except Neo4jError:
-                COMPILED_READS.labels(outcome="declined").inc()
-                log.exception("a compiled statement failed; Strawberry answers instead")
-            else:
-                COMPILED_READS.labels(outcome="compiled").inc()
-                execution.result = ExecutionResult(data=data, errors=None)
+            result = await self.answer(context, document)
+            if result is not None:
+                execution.result = result
         yield
+
+    async def answer(self, context: Context, document: DocumentNode) -> ExecutionResult | None:
+        """The compiled answer, or None for Strawberry to execute the operation."""
+        execution = self.execution_context
+        admission = context.admission
+        try:
+            operation = select_operation(document, admission.operation_name if admission else None)
+            plans = plans_for(execution.schema, context.settings.max_page_size)
+            plan, params = plans.plan(document, operation, execution.variables or {})
+        except (Unsupported, NoOperation):
+            COMPILED_READS.labels(outcome="unsupported").inc()  # Strawberry answers: exactly, errors included
+            return None
+        except Declined:
+            COMPILED_READS.labels(outcome="declined").inc()
+            return None
+        except Exception:
+            COMPILED_READS.labels(outcome="declined").inc()
+            log.exception("compiling a query failed; Strawberry answers it")
+            return None
+        try:
+            records = await context.db.read(plan.cypher, params)  # text built from our templates alone
+            data = plan.answer(records[0]["data"], params)
+        except (DatabaseUnavailable, QueryTimeout) as error:
+            COMPILED_READS.labels(outcome="compiled").inc()
+            failed, errors = plan.failed(error)
+            return ExecutionResult(data=failed, errors=errors)
+        except Declined:
+            COMPILED_READS.labels(outcome="declined").inc()
+            return None
+        except Exception:
+            COMPILED_READS.labels(outcome="declined").inc()
+            log.exception("a compiled statement failed; Strawberry answers instead")
+            return None
+        COMPILED_READS.labels(outcome="compiled").inc()
+        return ExecutionResult(data=data, errors=None)

@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from neo4j import AsyncGraphDatabase
+from service.api import compiler
 from service.config import Settings
 from service.graph import actors
 from service.graph.driver import Database
@@ -52,7 +53,7 @@ async def test_an_unexpected_failure_is_masked_with_a_request_id_and_logged_in_f
         raise RuntimeError("secret detail of the failure")
 
     monkeypatch.setattr(actors, "actors_by_name", broken)
-    async with make_client(neo4j_settings) as client:
+    async with make_client(neo4j_settings, compiled_reads=False) as client:  # a resolver's failure
         with caplog.at_level(logging.ERROR, logger="service.api"):
             response = await client.post(
                 "/graphql", json={"query": '{ actor(name: "Israel") { name } }'}, headers={"x-request-id": "req-42"}
@@ -67,3 +68,20 @@ async def test_an_unexpected_failure_is_masked_with_a_request_id_and_logged_in_f
     [record] = [r for r in caplog.records if "req-42" in r.getMessage()]
     assert record.exc_info is not None
     assert "secret detail of the failure" in str(record.exc_info[1])
+
+
+async def test_a_fault_of_the_compiler_leaves_the_answer_to_strawberry(
+    seeded: Database, neo4j_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in compiling or shaping costs a log line, not the answer: Strawberry's resolvers give it."""
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug of the compiler's")
+
+    monkeypatch.setattr(compiler.Plan, "answer", broken)
+    async with make_client(neo4j_settings) as client:
+        with caplog.at_level(logging.ERROR, logger="service.api"):
+            response = await client.post("/graphql", json={"query": '{ actor(name: "Israel") { name } }'})
+
+    assert response.json() == {"data": {"actor": {"name": "Israel"}}}
+    assert any("Strawberry answers" in r.getMessage() for r in caplog.records)

@@ -29,24 +29,24 @@ fragment Carried on Claim { reports { title p: publisher { name } cites { title 
 """
 
 
-async def page(execute: Execute, query: str) -> list[dict[str, Any]]:
-    result = await execute(query, name="Israel")
+async def page(resolve: Execute, query: str) -> list[dict[str, Any]]:
+    result = await resolve(query, name="Israel")
     assert result["errors"] == []
     return [edge["node"] for edge in result["data"]["actor"]["claims"]["edges"]]
 
 
-async def test_a_page_answers_as_each_claim_does_alone(seeded: Database, execute: Execute) -> None:
-    rows = await page(execute, PAGE)
+async def test_a_page_answers_as_each_claim_does_alone(seeded: Database, resolve: Execute) -> None:
+    rows = await page(resolve, PAGE)
 
     assert len(rows) >= 5
     assert any(row["reports"] and row["reports"][0]["cites"] for row in rows)  # the nested levels are exercised
     for row in rows:
-        alone = await execute(ONE, id=row["id"])
+        alone = await resolve(ONE, id=row["id"])
         assert alone["data"]["node"] == row
 
 
-async def test_fragments_and_aliases_are_looked_through(seeded: Database, execute: Execute) -> None:
-    plain, through = await page(execute, PAGE), await page(execute, FRAGMENTS)
+async def test_fragments_and_aliases_are_looked_through(seeded: Database, resolve: Execute) -> None:
+    plain, through = await page(resolve, PAGE), await page(resolve, FRAGMENTS)
 
     assert [r["source"] for r in plain] == [r["s"] for r in through]
     assert [[x["publisher"] for x in r["reports"]] for r in plain] == [[x["p"] for x in r["reports"]] for r in through]
@@ -54,7 +54,7 @@ async def test_fragments_and_aliases_are_looked_through(seeded: Database, execut
 
 
 async def test_rows_answer_from_the_look_ahead_not_a_loader_each(
-    seeded: Database, execute: Execute, monkeypatch: pytest.MonkeyPatch
+    seeded: Database, resolve: Execute, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def refuse(*_: Any) -> None:
         raise AssertionError("a row asked its own loader")
@@ -62,7 +62,7 @@ async def test_rows_answer_from_the_look_ahead_not_a_loader_each(
     for owner, name in ((Claim, "_source"), (Claim, "_reports"), (Report, "_publisher")):
         monkeypatch.setattr(owner, name, refuse)
     with recorded_statements() as sent:
-        rows = await page(execute, PAGE)
+        rows = await page(resolve, PAGE)
 
     assert rows
     assert all(row["source"] for row in rows)
@@ -72,7 +72,7 @@ async def test_rows_answer_from_the_look_ahead_not_a_loader_each(
     assert "_source" in sent[1][0]
     assert "_publisher" in sent[1][0]
     # A claim reached any other way still answers field by field (and here meets the refusal).
-    alone = await execute(ONE, id=rows[0]["id"])
+    alone = await resolve(ONE, id=rows[0]["id"])
     assert alone["errors"]
 
 
@@ -87,16 +87,16 @@ async def test_rows_answer_from_the_look_ahead_not_a_loader_each(
     ],
 )
 async def test_the_page_statement_brings_what_the_rows_select(
-    seeded: Database, execute: Execute, fields: str, brought: list[str]
+    seeded: Database, resolve: Execute, fields: str, brought: list[str]
 ) -> None:
     query = "query($name: String!) { actor(name: $name) { claims(first: 100) { edges { node { " + fields + " } } } } }"
     with recorded_statements() as sent:
-        rows = await page(execute, query)
+        rows = await page(resolve, query)
 
     assert rows
     assert len(sent) == 2  # the actor, then the page with everything its rows need
     assert [key for key in ("_source", "_reports", "_publisher") if key in sent[1][0]] == brought
-    full = await page(execute, PAGE)  # the page with every field: rows answer alike either way
+    full = await page(resolve, PAGE)  # the page with every field: rows answer alike either way
     for row, reference in zip(rows, full, strict=True):
         assert row == {key: _pick(reference[key], row[key]) for key in row}
 
@@ -149,14 +149,14 @@ ALL_FIELDS = every_field("Claim", 2)
         *[every_field("Claim", 0).split()[i] for i in range(len(every_field("Claim", 0).split()))],
     ],
 )
-async def test_rows_bring_what_their_fields_read(seeded: Database, execute: Execute, fields: str) -> None:
+async def test_rows_bring_what_their_fields_read(seeded: Database, resolve: Execute, fields: str) -> None:
     query = (
         "query($name: String!) { actor(name: $name) { claims(first: 100) { edges { node { id " + fields + " } } } } }"
     )
-    rows = await page(execute, query)
+    rows = await page(resolve, query)
 
     assert len(rows) >= 5
     for row in rows:
-        alone = await execute("query($id: ID!) { node(id: $id) { ... on Claim { id " + fields + " } } }", id=row["id"])
+        alone = await resolve("query($id: ID!) { node(id: $id) { ... on Claim { id " + fields + " } } }", id=row["id"])
         assert alone["errors"] == []
         assert alone["data"]["node"] == row

@@ -117,12 +117,12 @@ async def test_a_full_batch_takes_no_more_keys(
 
 
 async def test_requests_at_once_each_get_their_own_node(
-    execute: Execute, seeded: Database, claim_ids: list[str]
+    resolve: Execute, seeded: Database, claim_ids: list[str]
 ) -> None:
     query = "query($id: ID!) { node(id: $id) { ... on Claim { id text } } }"
-    alone = [await execute(query, id=to_global_id("Claim", key)) for key in claim_ids]
+    alone = [await resolve(query, id=to_global_id("Claim", key)) for key in claim_ids]
     before = seeded.round_trips
-    together = await asyncio.gather(*(execute(query, id=to_global_id("Claim", key)) for key in claim_ids))
+    together = await asyncio.gather(*(resolve(query, id=to_global_id("Claim", key)) for key in claim_ids))
     assert together == alone
     assert [r["data"]["node"]["id"] for r in together] == [to_global_id("Claim", key) for key in claim_ids]
     assert seeded.round_trips - before == 2  # one at once, then the other five together
