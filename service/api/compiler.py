@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -49,8 +48,8 @@ from graphql import (
 )
 
 from service.api.arguments import bounded, partial_date, required_key_of
-from service.api.ids import from_cursor, from_global_id, to_cursor
-from service.api.types import Actor, Claim, Event, Report
+from service.api.ids import from_cursor, from_global_id, to_cursor, to_global_id
+from service.api.types import STORED_FIELDS
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
 from service.graph.paging import NULL_KEY, Direction
 from service.graph.search import lucene_terms
@@ -68,22 +67,13 @@ Record = dict[str, Any]
 Variables = VariableValues  # a request's variables as graphql-core coerces them
 Fields = dict[str, list[FieldNode]]
 
-NODE_TYPES = {"Actor": Actor, "Claim": Claim, "Report": Report, "Event": Event}
-# The stored scalars of each node type, by GraphQL field: read as the types' from_record reads them
-# (Type.record_readers, by Python attribute name), serialized as Strawberry serializes them.
-PROPERTY_OF = {
-    "Actor": {"name": "name", "kind": "kind", "aliases": "aliases", "description": "description",
-              "anonymous": "anonymous", "descriptor": "descriptor"},
-    "Claim": {"text": "text", "quote": "quote", "modality": "modality", "retracted": "retracted",
-              "proposition": "proposition", "firstReportedAt": "firstReportedAt"},
-    "Report": {"title": "title", "url": "url", "publishedAt": "publishedAt", "kind": "kind"},
-    "Event": {"name": "name", "kind": "kind", "startDate": "startDate", "endDate": "endDate", "place": "place",
-              "status": "status", "description": "description"},
-}  # fmt: skip
+# The stored scalars of each node type, by GraphQL field (service.api.types' one mapping), serialized as
+# Strawberry serializes them.
+STORED = {type_name: {f.graphql: f for f in fields} for type_name, fields in STORED_FIELDS.items()}
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+def _global_id(type_name: str) -> Callable[[Record], str]:
+    return lambda record: to_global_id(type_name, record["id"])
 
 
 def _serialized(value: Any) -> Any:
@@ -510,7 +500,7 @@ class Compiler:
         A related value is computed in a ``CALL`` before the projection reads it: a subquery that aggregates
         (a page, a count) may not stand inside a map projection (Neo4j 5.26 refuses it as an implicit
         grouping)."""
-        readers = NODE_TYPES[type_name].record_readers  # type: ignore[attr-defined]
+        stored = STORED[type_name]
         properties: set[str] = set()
         returns: list[str] = []  # CALL clauses computing related values
         related: list[str] = []
@@ -519,11 +509,13 @@ class Compiler:
             name = nodes[0].name.value
             if name == "__typename":
                 fields.append((key, Constant(type_name), None))
-            elif name in ("id", "slug"):
-                fields.append((key, Stored(readers[name]), None))
-            elif name in PROPERTY_OF[type_name]:
-                properties.add(PROPERTY_OF[type_name][name])
-                fields.append((key, Stored(readers[_snake(name)]), None))
+            elif name == "id":
+                fields.append((key, Stored(_global_id(type_name)), None))
+            elif name == "slug":
+                fields.append((key, Stored(lambda r: r["id"]), None))
+            elif name in stored:
+                properties.add(stored[name].property)
+                fields.append((key, Stored(stored[name].read), None))
             else:
                 computed, shape = self.related(variable, type_name, name, nodes)
                 value = self.name("t")

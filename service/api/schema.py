@@ -14,7 +14,6 @@ from service.api.arguments import bounded, key_of, page_arguments, partial_date,
 from service.api.connections import Connection, wants_total
 from service.api.context import Info
 from service.api.errors import ErrorCodes
-from service.api.execution import Executor
 from service.api.gate import OperationGate, PersistedQueryLookup
 from service.api.ids import from_global_id
 from service.api.mutations import Mutation
@@ -286,5 +285,4 @@ schema = Schema(
     # codes around everything, then persisted queries, the gate (parse, operation, limits, validation once per
     # document kept), and compiled reads (a query answered by one Cypher statement, KB_COMPILED_READS).
     extensions=[ErrorCodes, PersistedQueryLookup, OperationGate, CompiledReads],
-    execution_context_class=Executor,
 )

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Annotated, Any, ClassVar, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 
 from service import vocabulary
 from service.api.arguments import bounded, page_arguments, partial_date
-from service.api.connections import Connection, below, field_names, made, selected, wants_total
+from service.api.connections import Connection, below, field_names, selected, wants_total
 from service.api.context import Info
-from service.api.execution import AHEAD, COMPUTED, NOT_STORED
 from service.api.ids import to_global_id
 from service.api.loaders import freeze, load_all
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
@@ -103,10 +104,7 @@ async def claim_connection(
         (parent_id, (anchor, where, sort.order(), first, freeze(after_key), wants_total(info), include))
     )
     connection = Connection[Claim].from_page(page, after_key, Claim.from_record)
-    if not brought(page.items, rows):
-        await prefetch_claims(info, [edge.item for edge in connection.edges], rows)
-        for edge in connection.edges:
-            edge.record = None  # the object now holds what its record lacks
+    await prefetch_claims(info, [edge.node for edge in connection.edges], rows)  # what the page did not bring
     return connection
 
 
@@ -141,10 +139,8 @@ def claims_field(anchor: str, description: str) -> Any:
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
     key: strawberry.Private[str]  # the stored id
-    # Each field's value read from a stored record, as from_record's object has it (see the end of the module).
-    record_readers: ClassVar[dict[str, Callable[[Record], Any]]] = {}
 
-    @strawberry.field(description="Global, opaque id.", metadata={COMPUTED: True})
+    @strawberry.field(description="Global, opaque id.")
     def id(self) -> strawberry.ID:
         """``Type:key`` encoded, made when asked for (most queries never ask); the class is named as the type."""
         return strawberry.ID(to_global_id(type(self).__name__, self.key))
@@ -162,19 +158,7 @@ class Actor(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Actor:
-        return made(
-            cls,
-            {
-                "key": record["id"],
-                "slug": record["id"],
-                "name": record.get("name") or record["id"],
-                "kind": _actor_kind(record.get("kind") or "other"),
-                "aliases": list(record.get("aliases") or []),
-                "description": record.get("description"),
-                "anonymous": bool(record.get("anonymous")),
-                "descriptor": record.get("descriptor"),
-            },
-        )
+        return cls(key=record["id"], slug=record["id"], **stored_values("Actor", record))
 
     @strawberry.field(description="Claims ABOUT this actor. Retracted claims are hidden.")
     async def claims(
@@ -320,22 +304,10 @@ class Report(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Report:
-        return made(
-            cls,
-            {
-                "key": record["id"],
-                "slug": record["id"],
-                "title": record.get("title"),
-                "url": record.get("url"),
-                "published_at": _parse_datetime(record.get("publishedAt")),
-                "kind": _report_kind(record.get("kind") or "other"),
-                "pre": _report_included(record) if "_publisher" in record else {},
-            },
-        )
+        pre = _report_included(record) if "_publisher" in record else {}
+        return cls(key=record["id"], slug=record["id"], pre=pre, **stored_values("Report", record))
 
-    @strawberry.field(
-        description="The outlet that published the report.", graphql_type=Actor | None, metadata={AHEAD: "publisher"}
-    )
+    @strawberry.field(description="The outlet that published the report.", graphql_type=Actor | None)
     def publisher(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
         return _ahead(self.pre, "publisher", self._publisher, info)
 
@@ -346,7 +318,7 @@ class Report(Node):
     async def authors(self, info: Info) -> list[Actor]:
         return [Actor.from_record(r) for r in await info.context.loaders.report_authors.load(self.key)]
 
-    @strawberry.field(description="Reports this one relays or quotes, oldest first.", metadata={AHEAD: "cites"})
+    @strawberry.field(description="Reports this one relays or quotes, oldest first.")
     async def cites(self, info: Info) -> list[Report]:
         if "cites" in self.pre:
             return cast(list[Report], self.pre["cites"])
@@ -378,20 +350,7 @@ class Event(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Event:
-        return made(
-            cls,
-            {
-                "key": record["id"],
-                "slug": record["id"],
-                "name": record.get("name") or record["id"],
-                "kind": record.get("kind") or "",
-                "start_date": record.get("startDate"),
-                "end_date": record.get("endDate"),
-                "place": record.get("place"),
-                "status": _event_status(record.get("status") or "occurred"),
-                "description": record.get("description"),
-            },
-        )
+        return cls(key=record["id"], slug=record["id"], **stored_values("Event", record))
 
     @strawberry.field(description="Who took part, and in what role.")
     async def participants(self, info: Info) -> list[Participant]:
@@ -444,24 +403,10 @@ class Claim(Node):
 
     @classmethod
     def from_record(cls, record: Record) -> Claim:
-        return made(
-            cls,
-            {
-                "key": record["id"],
-                "slug": record["id"],
-                "text": record.get("text") or "",
-                "quote": record.get("quote"),
-                "modality": _modality(record.get("modality") or "asserted"),
-                "retracted": bool(record.get("retracted")),
-                "proposition": record.get("proposition"),
-                "first_reported_at": _parse_datetime(record.get("firstReportedAt")),
-                "pre": _claim_included(record) if "_source" in record or "_reports" in record else {},
-            },
-        )
+        pre = _claim_included(record) if "_source" in record or "_reports" in record else {}
+        return cls(key=record["id"], slug=record["id"], pre=pre, **stored_values("Claim", record))
 
-    @strawberry.field(
-        description="The actor the claim is attributed to.", graphql_type=Actor | None, metadata={AHEAD: "source"}
-    )
+    @strawberry.field(description="The actor the claim is attributed to.", graphql_type=Actor | None)
     def source(self, info: Info) -> Actor | Awaitable[Actor | None] | None:
         return _ahead(self.pre, "source", self._source, info)
 
@@ -481,7 +426,6 @@ class Claim(Node):
     @strawberry.field(
         description="The reports that carried the claim, oldest first.",
         graphql_type=list[Report],
-        metadata={AHEAD: "reports"},
     )
     def reports(self, info: Info) -> list[Report] | Awaitable[list[Report]]:
         return _ahead(self.pre, "reports", self._reports, info)
@@ -519,9 +463,6 @@ class Claim(Node):
 # (claims.PROPERTIES) of the field's own name. And the fields that read none (answered from the key, or
 # loaded by it). A field in neither makes its node bring every property, so a new field is never answered
 # from a property left out; tests/api/test_lookahead.py checks every field of the schema is in one of the two.
-READS: dict[str, dict[str, str]] = {
-    type_name: {name: name for name in properties} for type_name, properties in PROPERTIES.items()
-}
 KEYED: dict[str, frozenset[str]] = {
     "Claim": frozenset(
         {"id", "slug", "source", "about", "aboutEvents", "reports", "provenance", "corroboration", "__typename"}
@@ -571,20 +512,6 @@ def _reads(type_name: str, selections: list[Any] | None) -> frozenset[str] | Non
 
 def _both(one: list[Any] | None, other: list[Any] | None) -> list[Any] | None:
     return None if one is None and other is None else [*(one or []), *(other or [])]
-
-
-def brought(claims: list[Record], selections: list[Any] | None) -> bool:
-    """Whether the records of a page of claims hold all that prefetch_claims would load for their objects."""
-    source, reports = below(selections, "source"), below(selections, "reports")
-    if source is not None and not all("_source" in claim for claim in claims):
-        return False
-    if reports is None:
-        return True
-    if below(reports, "cites") is not None or not all("_reports" in claim for claim in claims):
-        return False
-    return below(reports, "publisher") is None or all(
-        "_publisher" in report for claim in claims for report in claim["_reports"]
-    )
 
 
 async def prefetch_claims(info: Info, claims: Sequence[Claim], selections: list[Any] | None) -> None:
@@ -687,65 +614,70 @@ _actor_kind, _report_kind = _enum(vocabulary.ActorKind), _enum(vocabulary.Report
 _event_status, _modality = _enum(vocabulary.EventStatus), _enum(vocabulary.Modality)
 
 
-# -- fields read from records ----------------------------------------------------------------------
-# A page's tree reads its nodes' records through these, without making the objects (STORED, in
-# service.api.execution): each gives what from_record's object gives for the field, and a field loaded
-# ahead gives the related record, or list of records, that from_record makes its value from.
-# tests/api/test_types.py compares every one with the object, on every record of the seeded graph.
+# -- stored fields ----------------------------------------------------------------------------------
+# The one mapping from a stored node to the scalars of its GraphQL type: each field's stored property, the
+# Python attribute of the Strawberry type, and how the value is read from the record (defaults included).
+# from_record builds objects with it; the compiler (service.api.compiler) reads its projections with it;
+# the look-ahead (READS) knows from it which properties a selection reads.
 
 
-def _readers(type_name: str, readers: dict[str, Callable[[Record], Any]]) -> dict[str, Callable[[Record], Any]]:
-    return {"id": lambda r: to_global_id(type_name, r["id"]), "slug": lambda r: r["id"], **readers}
+@dataclass(frozen=True)
+class StoredField:
+    graphql: str  # the GraphQL field
+    attribute: str  # the Strawberry type's attribute
+    property: str  # the stored property it reads
+    read: Callable[[Record], Any]  # the value, as the type holds it, from a record
 
 
-def _related(key: str) -> Callable[[Record], Any]:
-    """A related node's record as from_record reads it (None for none), or NOT_STORED where it was not brought."""
-    return lambda r: (r[key] or None) if key in r else NOT_STORED
+def _field(graphql: str, read: Callable[[Record], Any], property: str | None = None) -> StoredField:
+    return StoredField(graphql, re.sub(r"(?<!^)(?=[A-Z])", "_", graphql).lower(), property or graphql, read)
 
 
-Actor.record_readers = _readers(
-    "Actor",
-    {
-        "name": lambda r: r.get("name") or r["id"],
-        "kind": lambda r: _actor_kind(r.get("kind") or "other"),
-        "aliases": lambda r: list(r.get("aliases") or []),
-        "description": lambda r: r.get("description"),
-        "anonymous": lambda r: bool(r.get("anonymous")),
-        "descriptor": lambda r: r.get("descriptor"),
-    },
-)
-Claim.record_readers = _readers(
-    "Claim",
-    {
-        "text": lambda r: r.get("text") or "",
-        "quote": lambda r: r.get("quote"),
-        "modality": lambda r: _modality(r.get("modality") or "asserted"),
-        "retracted": lambda r: bool(r.get("retracted")),
-        "proposition": lambda r: r.get("proposition"),
-        "first_reported_at": lambda r: _parse_datetime(r.get("firstReportedAt")),
-        "source": _related("_source"),
-        "reports": lambda r: r.get("_reports", NOT_STORED),
-    },
-)
-Report.record_readers = _readers(
-    "Report",
-    {
-        "title": lambda r: r.get("title"),
-        "url": lambda r: r.get("url"),
-        "published_at": lambda r: _parse_datetime(r.get("publishedAt")),
-        "kind": lambda r: _report_kind(r.get("kind") or "other"),
-        "publisher": _related("_publisher"),
-    },
-)
-Event.record_readers = _readers(
-    "Event",
-    {
-        "name": lambda r: r.get("name") or r["id"],
-        "kind": lambda r: r.get("kind") or "",
-        "start_date": lambda r: r.get("startDate"),
-        "end_date": lambda r: r.get("endDate"),
-        "place": lambda r: r.get("place"),
-        "status": lambda r: _event_status(r.get("status") or "occurred"),
-        "description": lambda r: r.get("description"),
-    },
-)
+def _plain(name: str) -> StoredField:
+    return _field(name, lambda r: r.get(name))
+
+
+STORED_FIELDS: dict[str, tuple[StoredField, ...]] = {
+    "Actor": (
+        _field("name", lambda r: r.get("name") or r["id"]),
+        _field("kind", lambda r: _actor_kind(r.get("kind") or "other")),
+        _field("aliases", lambda r: list(r.get("aliases") or [])),
+        _plain("description"),
+        _field("anonymous", lambda r: bool(r.get("anonymous"))),
+        _plain("descriptor"),
+    ),
+    "Claim": (
+        _field("text", lambda r: r.get("text") or ""),
+        _plain("quote"),
+        _field("modality", lambda r: _modality(r.get("modality") or "asserted")),
+        _field("retracted", lambda r: bool(r.get("retracted"))),
+        _plain("proposition"),
+        _field("firstReportedAt", lambda r: _parse_datetime(r.get("firstReportedAt"))),
+    ),
+    "Report": (
+        _plain("title"),
+        _plain("url"),
+        _field("publishedAt", lambda r: _parse_datetime(r.get("publishedAt"))),
+        _field("kind", lambda r: _report_kind(r.get("kind") or "other")),
+    ),
+    "Event": (
+        _field("name", lambda r: r.get("name") or r["id"]),
+        _field("kind", lambda r: r.get("kind") or ""),
+        _field("startDate", lambda r: r.get("startDate")),
+        _field("endDate", lambda r: r.get("endDate")),
+        _plain("place"),
+        _field("status", lambda r: _event_status(r.get("status") or "occurred")),
+        _plain("description"),
+    ),
+}
+
+
+def stored_values(type_name: str, record: Record) -> dict[str, Any]:
+    """The stored scalars of a ``type_name`` object, by attribute, from its record."""
+    return {field.attribute: field.read(record) for field in STORED_FIELDS[type_name]}
+
+
+# The property each stored field of a page's nodes reads (see KEYED above for the fields that read none).
+READS: dict[str, dict[str, str]] = {
+    type_name: {f.graphql: f.property for f in STORED_FIELDS[type_name]} for type_name in PROPERTIES
+}
