@@ -40,12 +40,8 @@ class Settings(BaseSettings):
     # deadlock, a leader change) before the request gets DATABASE_UNAVAILABLE; getting connections
     # included, 1 s more at most (service/graph/driver.py, Database._retried).
     neo4j_retry_s: float = Field(default=5.0, ge=0, alias="NEO4J_RETRY_TIME")
-    # Lookups by id from concurrent requests go to Neo4j as one query (service/graph/shared.py).
-    shared_lookups: bool = Field(default=True, alias="KB_SHARED_LOOKUPS")
     # Queries compiled to one Cypher statement each (service/api/compiler.py); off: Strawberry resolves them.
     compiled_reads: bool = Field(default=True, alias="KB_COMPILED_READS")
-    # Reads over Bolt connections of the service's own where the URI is bolt:// (service/graph/bolt.py).
-    direct_reads: bool = Field(default=True, alias="KB_DIRECT_READS")
 
     # HTTP server.
     host: str = Field(default="127.0.0.1", alias="HOST")

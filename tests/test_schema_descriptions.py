@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 
+from service.api.gate import typed_schema
 from service.api.schema import schema
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
@@ -12,7 +13,7 @@ BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 def test_every_type_and_field_is_described() -> None:
     undescribed: list[str] = []
     deprecated_without_replacement: list[str] = []
-    for name, graphql_type in schema._schema.type_map.items():
+    for name, graphql_type in typed_schema(schema).type_map.items():
         if name.startswith("__") or name in BUILT_IN:
             continue
         if not graphql_type.description:

@@ -29,33 +29,17 @@ LoadMany = Callable[[list[str]], Awaitable[list[list[V]]]]
 Lookup = Callable[[Database, Sequence[str]], Awaitable[dict[str, V]]]
 
 
-def _shared(db: Database, lookup: Lookup[V]) -> Callable[[Sequence[str]], Awaitable[dict[str, V]]]:
-    """``lookup`` for some keys, in a query shared with other requests' lookups (see service.graph.shared)."""
-
-    def fetch(keys: Sequence[str]) -> Awaitable[dict[str, V]]:
-        return lookup(db, keys)
-
-    async def shared(keys: Sequence[str]) -> dict[str, V]:
-        return await db.shared.fetch(lookup, keys, fetch)
-
-    return shared
-
-
 def _one(db: Database, lookup: Lookup[Record]) -> LoadOne:
-    fetch = _shared(db, lookup)
-
     async def load(keys: list[str]) -> list[Record | None]:
-        found = await fetch(keys)
+        found = await lookup(db, keys)
         return [found.get(key) for key in keys]
 
     return load
 
 
 def _many(db: Database, lookup: Lookup[list[V]]) -> LoadMany[V]:
-    fetch = _shared(db, lookup)
-
     async def load(keys: list[str]) -> list[list[V]]:
-        found = await fetch(keys)
+        found = await lookup(db, keys)
         return [found.get(key, []) for key in keys]
 
     return load
@@ -203,26 +187,8 @@ async def _neighbors(db: Database, parent_ids: list[str], arguments: Any) -> dic
 
 
 async def load_all(loader: DataLoader[K, V], keys: Sequence[K]) -> list[V]:
-    """What ``loader.load_many(keys)`` returns, for a whole page at once: the keys the loader has no answer
-    for yet go to its batch function in one call, without a future, a callback and a gather per key as
-    ``load_many`` has; the answers are cached for any later ``load``."""
-    known: dict[K, V] = {}
-    missing: list[K] = []
-    for key in dict.fromkeys(keys):
-        future = loader.cache_map.get(key)
-        if future is not None and future.done() and not future.cancelled() and future.exception() is None:
-            known[key] = future.result()
-        else:
-            missing.append(key)
-    if missing:
-        fetched: dict[K, V] = {}
-        for key, value in zip(missing, await loader.load_fn(missing), strict=True):
-            if isinstance(value, BaseException):
-                raise value  # as load_many would
-            fetched[key] = value
-        loader.prime_many(fetched)
-        known.update(fetched)
-    return [known[key] for key in keys]
+    """The loader's values for all ``keys`` (one batch for those it has not loaded yet)."""
+    return list(await loader.load_many(list(keys)))
 
 
 def freeze(after: list[str] | None) -> tuple[str, ...] | None:

@@ -46,8 +46,6 @@ from neo4j import (
 )
 from service.config import Settings
 from service.errors import DatabaseUnavailable, QueryTimeout
-from service.graph.bolt import BoltReader, Unanswerable
-from service.graph.shared import SharedLookups
 from service.observability import NEO4J_IN_USE, NEO4J_POOL_SIZE, NEO4J_RETRIES, NEO4J_UNAVAILABLE, tracer
 
 log = logging.getLogger(__name__)
@@ -103,11 +101,6 @@ class Database:
     # Read sessions between reads: making one (its config merged from the driver's) cost 35 µs of a 0.52 ms
     # point read. A session holds a connection only while a result is open, and one task uses it at a time.
     idle_sessions: list[AsyncSession] = field(default_factory=list)
-    # Lookups by key from concurrent requests, as one query (the API's loaders use it).
-    shared: SharedLookups = field(default_factory=SharedLookups)
-    # Auto-commit reads on connections of the service's own, where it can (service/graph/bolt.py).
-    reader: BoltReader | None = None
-    reads_left_to_driver: int = 0  # reads the reader handed back (a value it cannot encode or decode)
 
     @classmethod
     def connect(cls, settings: Settings) -> Database:
@@ -130,24 +123,9 @@ class Database:
             timeout_s=settings.neo4j_query_timeout_s,
             retry_s=settings.neo4j_retry_s,
             connect_s=connect_s,
-            shared=SharedLookups(enabled=settings.shared_lookups),
-            reader=BoltReader.for_uri(
-                settings.effective_neo4j_uri(),
-                user=settings.neo4j_user,
-                password=settings.neo4j_password.get_secret_value(),
-                database=settings.neo4j_database,
-                timeout_s=settings.neo4j_query_timeout_s,
-                connect_timeout_s=connect_s,
-                max_connections=settings.neo4j_max_pool_size,
-                user_agent=USER_AGENT,
-            )
-            if settings.direct_reads
-            else None,
         )
 
     async def close(self) -> None:
-        if self.reader is not None:
-            await self.reader.close()
         while self.idle_sessions:
             await self.idle_sessions.pop().close()
         await self.driver.close()
@@ -226,7 +204,7 @@ class Database:
         Transient failures (the ones the driver itself would retry: no connection, a server stopping or
         starting, a deadlock, a leader change) are tried again after a growing pause, none starting after the
         retry time; ``attempt`` gets how long it may take to have a connection (None: the first attempt, the
-        driver's and the reader's own, ``connect_timeout`` of the whole retry time), so the last one's ends no
+        driver's own, ``connect_timeout`` of the whole retry time), so the last one's ends no
         later than CONNECT_FLOOR_S past it. A query Neo4j has started is bounded by NEO4J_QUERY_TIMEOUT, not
         by this. With no retry time, one attempt.
         """
@@ -268,15 +246,7 @@ class Database:
         service retries it, as it does writes.
         Every session shares the driver's bookmark manager: in a cluster a read
         waits for the writes this process made before it (causal consistency).
-        On a ``bolt://`` URI (one server, where a committed write is seen by every
-        later transaction) the service's own ``BoltReader`` runs the read when it
-        can, at a third of the driver's CPU per read.
         """
-        if self.reader is not None and self.reader.usable:
-            try:
-                return await self.reader.read(cypher, params, connect_s)
-            except Unanswerable:
-                self.reads_left_to_driver += 1  # the driver's turn
         # A retry's session has its own time to have a connection: it is not kept for the next read.
         keep = connect_s is None
         session = self.idle_sessions.pop() if keep and self.idle_sessions else self._read_session(connect_s)

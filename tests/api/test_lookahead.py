@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 
+from service.api.gate import typed_schema
 from service.api.schema import schema
 from service.api.types import KEYED, READS, Claim, Report
 from service.graph.driver import Database, recorded_statements
@@ -112,7 +113,7 @@ def _pick(reference: Any, shape: Any) -> Any:
 
 def test_every_field_of_a_page_node_says_what_it_reads() -> None:
     for type_name in READS:
-        graphql_type = schema._schema.get_type(type_name)
+        graphql_type = typed_schema(schema).get_type(type_name)
         assert isinstance(graphql_type, GraphQLObjectType)
         assert set(graphql_type.fields) | {"__typename"} == set(READS[type_name]) | KEYED[type_name]
         assert not set(READS[type_name]) & KEYED[type_name]
@@ -120,7 +121,7 @@ def test_every_field_of_a_page_node_says_what_it_reads() -> None:
 
 def every_field(type_name: str, depth: int) -> str:
     """Every field of the type without arguments, objects' fields ``depth`` levels down."""
-    graphql_type = schema._schema.get_type(type_name)
+    graphql_type = typed_schema(schema).get_type(type_name)
     assert isinstance(graphql_type, GraphQLObjectType)
     parts = []
     for name, field in graphql_type.fields.items():

@@ -1,5 +1,5 @@
-"""NEO4J_RETRY_TIME bounds how long a call Neo4j cannot answer keeps trying: reads and writes, through the
-service's own Bolt reader and through the driver, against nothing listening and against a server that accepts
+"""NEO4J_RETRY_TIME bounds how long a call Neo4j cannot answer keeps trying: reads and writes, against
+nothing listening and against a server that accepts
 connections and never answers (a black hole). The README's bound: DATABASE_UNAVAILABLE no later than
 NEO4J_RETRY_TIME plus one last connection attempt (CONNECT_FLOOR_S); with NEO4J_RETRY_TIME=0, one attempt.
 
@@ -82,8 +82,7 @@ async def write_unit(db: Database) -> list[Record]:
 
 
 CALLS: dict[str, tuple[Callable[[Database], Awaitable[list[Record]]], dict[str, Any]]] = {
-    "read, own Bolt reader": (read, {"KB_DIRECT_READS": "true"}),
-    "read, driver": (read, {"KB_DIRECT_READS": "false"}),
+    "read": (read, {}),
     "write": (write, {}),
     "write_unit": (write_unit, {}),
 }

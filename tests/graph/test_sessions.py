@@ -1,5 +1,5 @@
 """Reads through the driver share their sessions: one a read used goes back for the next, one that failed
-never does. (On bolt:// the service's own reader takes the reads; here it is switched off.)"""
+never does."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from service.graph.driver import Database
 
 @pytest_asyncio.fixture
 async def db(neo4j_settings: Settings) -> AsyncIterator[Database]:
-    database = Database.connect(neo4j_settings.model_copy(update={"direct_reads": False}))
-    assert database.reader is None
+    database = Database.connect(neo4j_settings)
     yield database
     await database.close()
     assert database.idle_sessions == []  # closed with the driver
