@@ -491,7 +491,7 @@ class Compiler:
     def project(self, variable: str, type_name: str, nodes: list[FieldNode], non_null: bool) -> Projection:
         """What ``nodes`` select of node ``variable`` (a ``type_name``), as a map projection."""
         returns, items, shape = self.project_items(variable, type_name, self.merged(nodes), non_null)
-        return Projection(_computed(variable, returns), f"{variable} {{{', '.join(items)}}}", shape)
+        return Projection("".join(returns), f"{variable} {{{', '.join(items)}}}", shape)
 
     def project_items(self, variable: str, type_name: str, selection_set: SelectionSetNode,
                       non_null: bool) -> tuple[list[str], list[str], Object]:  # fmt: skip
@@ -502,7 +502,7 @@ class Compiler:
         grouping)."""
         stored = STORED[type_name]
         properties: set[str] = set()
-        returns: list[str] = []  # CALL clauses computing related values
+        returns: list[str] = []  # the CALL clauses computing its related values
         related: list[str] = []
         fields: list[tuple[str, Shape, str | None]] = []
         for key, nodes in self.collect(selection_set, type_name).items():
@@ -539,7 +539,7 @@ class Compiler:
         labels = ", ".join(f"'{t}'" for t in types)
         items.append(f"`@type`: [l IN labels({variable}) WHERE l IN [{labels}]][0]")
         expression = f"{variable} {{{', '.join(dict.fromkeys(items))}}}"
-        return Projection(_computed(variable, returns), expression, Abstract(by_type, non_null=non_null))
+        return Projection("".join(returns), expression, Abstract(by_type, non_null=non_null))
 
     # root fields
 
@@ -760,10 +760,6 @@ class Projection:
     computed: str
     expression: str
     shape: Object | Abstract
-
-
-def _computed(variable: str, calls: list[str]) -> str:
-    return "".join(calls)
 
 
 @dataclass
