@@ -22,11 +22,14 @@ def pins(path: Path) -> dict[str, str]:
 
 def main(pinned_path: str, latest_path: str) -> None:
     pinned, latest = pins(Path(pinned_path)), pins(Path(latest_path))
-    moved = [(name, pinned.get(name, "-"), latest.get(name, "-")) for name in sorted(pinned.keys() | latest.keys())
-             if pinned.get(name) != latest.get(name)]  # fmt: skip
-    print(f"{len(moved)} package(s) differ from {pinned_path}:")
+    moved = [(name, pinned[name], latest[name]) for name in sorted(pinned.keys() & latest.keys())
+             if pinned[name] != latest[name]]  # fmt: skip
+    both = len(pinned.keys() & latest.keys())
+    print(f"{len(moved)} of {both} packages installed here differ from the pins of {pinned_path}:")
     for name, before, after in moved:
         print(f"  {name:<40} {before:>16} -> {after}")
+    if latest.keys() - pinned.keys():
+        print(f"  not pinned: {', '.join(sorted(latest.keys() - pinned.keys()))}")
 
 
 if __name__ == "__main__":
