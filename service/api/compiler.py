@@ -89,11 +89,18 @@ def _serialized(value: Any) -> Any:
 
 
 class Shape:
-    """How one response value is made from what the statement returned for it."""
+    """How one response value is made from what the statement returned for it: null stays null (refused where
+    the schema forbids it), anything else is ``made``."""
 
     non_null = False
 
-    def make(self, value: Any, params: dict[str, Any]) -> Any:  # pragma: no cover - every shape has its own
+    def make(self, value: Any, params: dict[str, Any]) -> Any:
+        if value is None:
+            self.absent()
+            return None
+        return self.made(value, params)
+
+    def made(self, value: Any, params: dict[str, Any]) -> Any:  # pragma: no cover - each shape has its own
         raise NotImplementedError
 
     def absent(self) -> None:
@@ -143,10 +150,7 @@ class Object(Shape):
     fields: list[tuple[str, Shape, str | None]]  # (response key, shape, the map's key it reads; None: the map)
     non_null: bool = False
 
-    def make(self, value: Any, params: dict[str, Any]) -> Any:
-        if value is None:
-            self.absent()
-            return None
+    def made(self, value: Any, params: dict[str, Any]) -> Any:
         return {key: shape.make(value if reads is None else value.get(reads), params)
                 for key, shape, reads in self.fields}  # fmt: skip
 
@@ -158,10 +162,7 @@ class Abstract(Shape):
     by_type: dict[str, Object]
     non_null: bool = False
 
-    def make(self, value: Any, params: dict[str, Any]) -> Any:
-        if value is None:
-            self.absent()
-            return None
+    def made(self, value: Any, params: dict[str, Any]) -> Any:
         return self.by_type[value["@type"]].make(value, params)
 
 
@@ -170,10 +171,7 @@ class Many(Shape):
     item: Shape
     non_null: bool = True
 
-    def make(self, value: Any, params: dict[str, Any]) -> Any:
-        if value is None:
-            self.absent()
-            return None
+    def made(self, value: Any, params: dict[str, Any]) -> Any:
         return [self.item.make(v, params) for v in value]
 
 
@@ -185,13 +183,10 @@ class Page(Shape):
     first: str  # the parameter holding first + 1
     after: str  # the parameter holding the decoded cursor
     fields: list[tuple[str, str, Any]]  # (response key, field, its sub-selection: see Compiler.connection)
-    node: Shape = field(default_factory=Shape)
+    node: Shape
     non_null: bool = True
 
-    def make(self, value: Any, params: dict[str, Any]) -> Any:
-        if value is None:
-            self.absent()
-            return None
+    def made(self, value: Any, params: dict[str, Any]) -> Any:
         rows = value["rows"]
         first = params[self.first] - 1
         page, has_next = rows[:first], len(rows) > first
