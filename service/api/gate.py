@@ -35,7 +35,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema import BaseSchema
 
 from service.api.errors import coded_error
-from service.api.limits import DOCUMENTS, Limits, NoOperation, Parsed, measure, select_operation, too_complex
+from service.api.limits import DOCUMENTS, Limits, NoOperation, Parsed, select_operation, too_complex
 from service.config import Settings, get_settings
 
 # Codes of the request errors raised here (service.api.http maps them to HTTP statuses).
@@ -206,7 +206,7 @@ class OperationGate(SchemaExtension):
             raise request_error(METHOD_NOT_ALLOWED, "only queries over GET; send mutations with POST")
         if kind is OperationType.SUBSCRIPTION:
             raise request_error(BAD_REQUEST, "this endpoint serves no subscriptions")
-        measures = measure(typed_schema(context.schema), document, operation, context.variables, limits)
+        measures = self.parsed.measure(typed_schema(context.schema), operation, context.variables, limits)
         if measures.exceeded is not None:
             figure, value, maximum = measures.exceeded
             raise too_complex(figure, value, maximum)

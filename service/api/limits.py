@@ -101,12 +101,34 @@ def too_complex(figure: str, measured: int | None, maximum: int, detail: str | N
     return GraphQLError(f"query too complex: {message}", extensions=extensions)
 
 
+MEASURED_KEPT = 16  # measures kept per document: one per operation and set of whole-number variables
+
+
 @dataclass
 class Parsed:
-    """A document, and what validation said of it once it has run (None until then)."""
+    """A document, what validation said of it once it has run (None until then), and its operations' measures.
+
+    A measure depends on the schema, the operation, the limits and the whole-number variables (page sizes);
+    at most MEASURED_KEPT are kept per document (a client cycling through page sizes starts them afresh)."""
 
     document: DocumentNode
     errors: list[GraphQLError] | None = None
+    measured: dict[tuple[Any, ...], Measures] = field(default_factory=dict)
+
+    def measure(
+        self, schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any] | None,
+        limits: Limits,
+    ) -> Measures:  # fmt: skip
+        """``measure(schema, self.document, operation, variables, limits)``, once per distinct input."""
+        known = _known_variables(operation, variables or {})
+        key = (schema, id(operation), limits, tuple(known.items()))
+        kept = self.measured.get(key)
+        if kept is None:
+            kept = _measure(schema, self.document, operation, known, limits)
+            if len(self.measured) >= MEASURED_KEPT:
+                self.measured.clear()
+            self.measured[key] = kept
+        return kept
 
 
 class Documents:
@@ -191,7 +213,14 @@ def measure(
 
     Depth, aliases and cost are the operation's. The overlap is the whole document's, every operation and
     fragment in it, since validation checks all of them whichever runs."""
-    walker = _Walker(schema, document, _known_variables(operation, variables or {}), limits)
+    return _measure(schema, document, operation, _known_variables(operation, variables or {}), limits)
+
+
+def _measure(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
+    known: dict[str, int | None], limits: Limits,
+) -> Measures:  # fmt: skip
+    walker = _Walker(schema, document, known, limits)
     try:
         figures = walker.selections(operation.selection_set, _root(schema, operation), False, 0)
         walker.checking = False  # the rest is validated, not run: only the overlap counts

@@ -508,6 +508,18 @@ async def test_a_page_sized_by_a_variable_is_measured_as_it_will_run(
     assert (response.status_code, code_of(response)) == (400, "QUERY_TOO_COMPLEX")
 
 
+async def test_one_document_is_measured_for_each_page_size_it_is_sent_with(
+    graph: Database, client: httpx.AsyncClient
+) -> None:
+    """Measures are kept per document, operation and whole-number variables: the same text sent again with a
+    larger page is measured again (and refused), and a small page after it is served."""
+    query = f"query($n: Int!) {PAGED}"
+    sizes = [(1, 200), (100, 400), (100, 400), (1, 200)]
+    for n, status in sizes:
+        response = await client.post("/graphql", json={"query": query, "variables": {"n": n}}, headers={"accept": GQL})
+        assert response.status_code == status, (n, response.text)
+
+
 @pytest.mark.parametrize(
     "query",
     [
