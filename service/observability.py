@@ -26,6 +26,7 @@ import re
 import time
 import uuid
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 
 from opentelemetry import trace
@@ -121,9 +122,9 @@ class RequestContext:
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
             await send(message)
 
-        route = _route(scope["path"])
-        span = tracer.start_span(f"{scope['method']} {route}", kind=SpanKind.SERVER,
-                                 attributes={"http.request.method": scope["method"], "http.route": route,
+        route, method = _route(scope["path"]), _method(scope["method"])
+        span = tracer.start_span(f"{method} {route}", kind=SpanKind.SERVER,
+                                 attributes={"http.request.method": method, "http.route": route,
                                              "url.path": scope["path"], "kb.request_id": rid})  # fmt: skip
         try:
             with trace.use_span(span, end_on_exit=False):
@@ -134,8 +135,9 @@ class RequestContext:
             if status >= 500:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
-            REQUESTS.labels(route=route, method=scope["method"], status=str(status)).inc()
-            LATENCY.labels(route=route).observe(elapsed)
+            counted, timed = _series(route, method, status)
+            counted.inc()
+            timed.observe(elapsed)
             log.info(
                 "%s %s %d %.1f ms",
                 scope["method"],
@@ -153,6 +155,21 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+# HTTP's methods; any other token a client sends is labelled "_OTHER" (OpenTelemetry's name for it), so a
+# client cannot create metric series at will.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+
+
+def _method(method: str) -> str:
+    return method if method in _METHODS else "_OTHER"
+
+
+@lru_cache(maxsize=1024)
+def _series(route: str, method: str, status: int) -> tuple[Any, Any]:
+    """The request counter's and the latency histogram's series for a request (bounded labels, so kept)."""
+    return REQUESTS.labels(route=route, method=method, status=str(status)), LATENCY.labels(route=route)
 
 
 def _route(path: str) -> str:

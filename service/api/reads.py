@@ -24,6 +24,7 @@ from service.errors import DatabaseUnavailable, QueryTimeout
 from service.observability import COMPILED_READS
 
 log = logging.getLogger("service.api")
+COMPILED, UNSUPPORTED, DECLINED = (COMPILED_READS.labels(outcome=o) for o in ("compiled", "unsupported", "declined"))
 
 
 @lru_cache(maxsize=4)
@@ -54,18 +55,18 @@ class CompiledReads(SchemaExtension):
                 records = await context.db.read(plan.cypher, params)  # text built from our templates alone
             except (DatabaseUnavailable, QueryTimeout) as error:
                 failed, errors = plan.failed(error)  # as the resolvers' queries would have failed
-                COMPILED_READS.labels(outcome="compiled").inc()
+                COMPILED.inc()
                 return ExecutionResult(data=failed, errors=errors)
             data = plan.answer(records[0]["data"], params)
         except (Unsupported, NoOperation):
-            COMPILED_READS.labels(outcome="unsupported").inc()  # Strawberry answers: exactly, errors included
+            UNSUPPORTED.inc()  # Strawberry answers: exactly, errors included
             return None
         except Declined:
-            COMPILED_READS.labels(outcome="declined").inc()
+            DECLINED.inc()
             return None
         except Exception:  # a fault of the compiler's must not cost the request its answer
-            COMPILED_READS.labels(outcome="declined").inc()
+            DECLINED.inc()
             log.exception("compiling or running a compiled query failed; Strawberry answers it")
             return None
-        COMPILED_READS.labels(outcome="compiled").inc()
+        COMPILED.inc()
         return ExecutionResult(data=data, errors=None)

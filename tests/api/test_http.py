@@ -774,3 +774,13 @@ def inline_fragments(document: DocumentNode) -> DocumentNode:
 
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     return DocumentNode(definitions=tuple(visit(operation, Inliner()) for operation in operations))
+
+
+async def test_a_made_up_method_makes_no_metric_series_of_its_own(graph: Database, client: httpx.AsyncClient) -> None:
+    """Metric labels are bounded: any method outside HTTP's own is counted as _OTHER."""
+    for method in ("FROBNICATE", "X1", "X2"):
+        response = await client.request(method, "/graphql")
+        assert response.status_code == 405
+    metrics = (await client.get("/metrics")).text
+    assert 'method="_OTHER"' in metrics
+    assert "FROBNICATE" not in metrics
