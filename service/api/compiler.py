@@ -30,6 +30,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
@@ -44,6 +45,7 @@ from graphql import (
     VariableValues,
     get_argument_values,
     get_directive_values,
+    get_named_type,
     get_variable_values,
 )
 
@@ -76,13 +78,23 @@ def _global_id(type_name: str) -> Callable[[Record], str]:
     return lambda record: to_global_id(type_name, record["id"])
 
 
-def _serialized(value: Any) -> Any:
-    """A Python value as Strawberry serializes it: an enum by its name, a datetime in ISO format."""
-    if isinstance(value, Enum):
-        return value.name
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
+def _served(read: Callable[[Record], Any], kind: Any) -> Callable[[Record], Any]:
+    """``read``, its value as Strawberry serializes a field of GraphQL type ``kind``: an enum by its name, a
+    DateTime in ISO format, anything else as it is. Chosen once per field, not per value."""
+    named = get_named_type(kind)
+    if isinstance(named, GraphQLEnumType):
+        return lambda record: _enum_name(read(record))
+    if named is not None and named.name == "DateTime":
+        return lambda record: _iso(read(record))
+    return read
+
+
+def _enum_name(value: Enum | None) -> str | None:
+    return None if value is None else value.name
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 # -- shapes: the post-step -----------------------------------------------------------------------------
@@ -118,13 +130,13 @@ class Constant(Shape):
 
 @dataclass
 class Stored(Shape):
-    """A scalar of a node, as its type's from_record makes it, serialized."""
+    """A scalar of a node, as its type's from_record makes it, serialized (``read`` does both: see _served)."""
 
     read: Callable[[Record], Any]
 
     def make(self, value: Any, params: dict[str, Any]) -> Any:
         try:
-            return _serialized(self.read(value))
+            return self.read(value)
         except (ValueError, KeyError, TypeError) as error:  # a stored value the schema cannot carry
             raise Declined(str(error)) from None
 
@@ -149,10 +161,25 @@ class Object(Shape):
 
     fields: list[tuple[str, Shape, str | None]]  # (response key, shape, the map's key it reads; None: the map)
     non_null: bool = False
+    # The fields again, a stored scalar's reader taken out of its shape: most of an answer is stored scalars,
+    # read here with one call each.
+    steps: list[tuple[str, Callable[[Record], Any] | None, Shape, str | None]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.steps = [(key, shape.read if isinstance(shape, Stored) else None, shape, reads)
+                      for key, shape, reads in self.fields]  # fmt: skip
 
     def made(self, value: Any, params: dict[str, Any]) -> Any:
-        return {key: shape.make(value if reads is None else value.get(reads), params)
-                for key, shape, reads in self.fields}  # fmt: skip
+        made: dict[str, Any] = {}
+        for key, read, shape, reads in self.steps:
+            if read is None:
+                made[key] = shape.make(value if reads is None else value.get(reads), params)
+                continue
+            try:
+                made[key] = read(value)
+            except (ValueError, KeyError, TypeError) as error:  # as Stored.make
+                raise Declined(str(error)) from None
+        return made
 
 
 @dataclass
@@ -510,7 +537,8 @@ class Compiler:
                 fields.append((key, Stored(lambda r: r["id"]), None))
             elif name in stored:
                 properties.add(stored[name].property)
-                fields.append((key, Stored(stored[name].read), None))
+                served = _served(stored[name].read, self.definition(type_name, name).type)
+                fields.append((key, Stored(served), None))
             else:
                 computed, shape = self.related(variable, type_name, name, nodes)
                 value = self.name("t")
