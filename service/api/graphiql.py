@@ -82,7 +82,7 @@ query Provenance {
     ),
     Example(
         "Relations as of a date",
-        """# Sudan's relations before and after it normalised relations with Israel.
+        """# Sudan's relations before and after the military coup of October 2021.
 query RelationsAsOf {
   actor(name: "Sudan") {
     before: relations(asOf: "2021-01") { kind direction other { name } }
@@ -93,10 +93,10 @@ query RelationsAsOf {
     ),
     Example(
         "Two-hop neighbourhood",
-        """# Who is within two normalisation or brokering relations of Israel.
+        """# Who is within two normalisation or cooperation relations of Israel.
 query Neighbours {
   actor(name: "Israel") {
-    neighbors(depth: 2, kinds: ["normalized_relations_with", "brokered"]) { distance actor { name } }
+    neighbors(depth: 2, kinds: ["normalized_relations_with", "cooperates_with"]) { distance actor { name } }
   }
 }
 """,

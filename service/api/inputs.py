@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import strawberry
 from pydantic import BaseModel, ValidationError
 
-from service.api.types import ActorKind, EventStatus, Modality, ReportKind
+from service.api.types import BACKGROUND, ActorKind, EventStatus, Modality, ReportKind
 from service.errors import BadUserInput, shortened
 
 M = TypeVar("M", bound=BaseModel)
@@ -36,6 +36,7 @@ class ActorInput:
     affiliations: list[AffiliationInput] = strawberry.field(
         description="Its affiliations with other actors.", default_factory=list
     )
+    background: str | None = strawberry.field(default=None, description=BACKGROUND)
 
 
 @strawberry.input(description="The report of an ingestReport: keyed by its slug.")
@@ -71,6 +72,7 @@ class EventInput:
     participants: list[ParticipantInput] = strawberry.field(
         description="Who took part, and as what.", default_factory=list
     )
+    background: str | None = strawberry.field(default=None, description=BACKGROUND)
 
 
 @strawberry.input(description="One statement attributed to one source, keyed by its slug.")
@@ -90,6 +92,10 @@ class ClaimInput:
     reported_in: list[str] = strawberry.field(
         description="Slugs of other reports that carried the claim; this report is implied.", default_factory=list
     )
+    evidence: list[str] = strawberry.field(
+        description="The words the claim rests on, verbatim from the text of a report that carried it.",
+        default_factory=list,
+    )
 
 
 @strawberry.input(description="A relation between two actors, by slug, with the claims that evidence it.")
@@ -101,6 +107,7 @@ class RelationInput:
     since: str | None = strawberry.field(default=None, description="YYYY, YYYY-MM or YYYY-MM-DD.")
     until: str | None = strawberry.field(default=None, description="YYYY, YYYY-MM or YYYY-MM-DD; null while it holds.")
     evidence: list[str] = strawberry.field(description="Slugs of the claims that evidence it.", default_factory=list)
+    background: str | None = strawberry.field(default=None, description=BACKGROUND)
 
 
 @strawberry.input(description="One report with everything it says: the seed format as GraphQL input.")

@@ -136,6 +136,12 @@ def claims_field(anchor: str, description: str) -> Any:
     return strawberry.field(resolver=resolve, description=description)
 
 
+BACKGROUND = (
+    "What the seed states here that its report does not (a date, a name, a description), and where that comes "
+    "from; null when all of it rests on the report."
+)
+
+
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
 class Node:
     key: strawberry.Private[str]  # the stored id
@@ -155,6 +161,7 @@ class Actor(Node):
     description: str | None = strawberry.field(description="A line on who the actor is, where the seed gives one.")
     anonymous: bool = strawberry.field(description="True for a source the reports do not name.")
     descriptor: str | None = strawberry.field(description="How the reports describe an anonymous source.")
+    background: str | None = strawberry.field(description=BACKGROUND)
 
     @classmethod
     def from_record(cls, record: Record) -> Actor:
@@ -265,6 +272,7 @@ class Relation:
     other: Actor = strawberry.field(description="The actor at the other end from the one asked about.")
     since: str | None = strawberry.field(description="YYYY, YYYY-MM or YYYY-MM-DD, as precise as known.")
     until: str | None = strawberry.field(description="Null while the relation holds.")
+    background: str | None = strawberry.field(description=BACKGROUND)
 
     @classmethod
     def from_record(cls, actor: Actor, record: Record) -> Relation:
@@ -280,6 +288,7 @@ class Relation:
             other=other,
             since=relation.get("since"),
             until=relation.get("until"),
+            background=relation.get("background"),
         )
 
     @strawberry.field(description="The relation's id in seed files.")
@@ -347,6 +356,7 @@ class Event(Node):
     place: str | None = strawberry.field(description="Where it happened, if known.")
     status: EventStatus = strawberry.field(description="Occurred, planned or rumoured.")  # type: ignore[valid-type]
     description: str | None = strawberry.field(description="A line on the event, where the seed gives one.")
+    background: str | None = strawberry.field(description=BACKGROUND)
 
     @classmethod
     def from_record(cls, record: Record) -> Event:
@@ -392,6 +402,10 @@ class Claim(Node):
     slug: str = strawberry.field(description="The stable id used in seed files.")
     text: str = strawberry.field(description="A faithful paraphrase.")
     quote: str | None = strawberry.field(description="The verbatim words, where a report gives them.")
+    evidence: list[str] = strawberry.field(
+        description="The words the claim rests on, verbatim from the text of a report that carried it: what to "
+        "check the claim against."
+    )
     modality: Modality = strawberry.field(description="How the source put it: asserted, alleged, speculated or denied.")  # type: ignore[valid-type]
     retracted: bool = strawberry.field(
         description="True once retracted: hidden from every list and search, still found by node(id)."
@@ -645,10 +659,12 @@ STORED_FIELDS: dict[str, tuple[StoredField, ...]] = {
         _plain("description"),
         _field("anonymous", lambda r: bool(r.get("anonymous"))),
         _plain("descriptor"),
+        _plain("background"),
     ),
     "Claim": (
         _field("text", lambda r: r.get("text") or ""),
         _plain("quote"),
+        _field("evidence", lambda r: list(r.get("evidence") or [])),
         _field("modality", lambda r: _modality(r.get("modality") or "asserted")),
         _field("retracted", lambda r: bool(r.get("retracted"))),
         _plain("proposition"),
@@ -668,6 +684,7 @@ STORED_FIELDS: dict[str, tuple[StoredField, ...]] = {
         _plain("place"),
         _field("status", lambda r: _event_status(r.get("status") or "occurred")),
         _plain("description"),
+        _plain("background"),
     ),
 }
 

@@ -90,6 +90,7 @@ PROPERTIES: dict[str, dict[str, LiteralString]] = {
         "retracted": ".retracted",
         "proposition": ".proposition",
         "firstReportedAt": ".firstReportedAt",
+        "evidence": ".evidence",
     },
     "Actor": {
         "name": ".name",
@@ -98,6 +99,7 @@ PROPERTIES: dict[str, dict[str, LiteralString]] = {
         "description": ".description",
         "anonymous": ".anonymous",
         "descriptor": ".descriptor",
+        "background": ".background",
     },
     "Report": {"title": ".title", "url": ".url", "publishedAt": ".publishedAt", "kind": ".kind"},
 }

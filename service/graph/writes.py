@@ -98,7 +98,11 @@ SET keep.aliases = coalesce(keep.aliases, []) + reduce(acc = [], x IN extra |
       CASE WHEN toLower(x) IN [y IN acc | toLower(y)] THEN acc ELSE acc + x END),
     keep.mergedFrom = coalesce(keep.mergedFrom, []) + absorbed,
     keep.description = coalesce(keep.description, gone.description),
-    keep.descriptor = coalesce(keep.descriptor, gone.descriptor)
+    keep.descriptor = coalesce(keep.descriptor, gone.descriptor),
+    // what the background notes explain (names among them) moves with the names
+    keep.background = CASE WHEN keep.background IS NULL OR gone.background IS NULL
+                           THEN coalesce(keep.background, gone.background)
+                           ELSE keep.background + ' ' + gone.background END
 SET keep.aliasText = reduce(s = '', x IN keep.aliases | s + ' ' + x)
 DETACH DELETE gone
 WITH keep

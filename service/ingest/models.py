@@ -18,6 +18,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
+BACKGROUND = (
+    "What this entry states that its report does not (a date, a name, a description) and where that comes "
+    "from; absent when everything in it rests on the report."
+)
+
+
 class AffiliationIn(_Strict):
     actor: Id = Field(description="The actor this one is affiliated with.")
     role: Name | None = None
@@ -34,6 +40,7 @@ class ActorIn(_Strict):
     anonymous: bool = False
     descriptor: Text | None = Field(default=None, description="How the sources describe an unnamed source.")
     affiliations: list[AffiliationIn] = Field(default_factory=list)
+    background: Text | None = Field(default=None, description=BACKGROUND)
 
     @model_validator(mode="after")
     def _anonymous_needs_descriptor(self) -> ActorIn:
@@ -68,6 +75,7 @@ class EventIn(_Strict):
     status: EventStatus = EventStatus.OCCURRED
     description: Text | None = None
     participants: list[ParticipantIn] = Field(default_factory=list)
+    background: Text | None = Field(default=None, description=BACKGROUND)
 
 
 class ClaimIn(_Strict):
@@ -87,6 +95,10 @@ class ClaimIn(_Strict):
         alias="reportedIn",
         description="Other reports that carried the claim; the document's own report is implied.",
     )
+    evidence: list[Text] = Field(
+        default_factory=list,
+        description="The words the claim rests on, verbatim from the text of a report that carried it.",
+    )
 
 
 class RelationIn(_Strict):
@@ -97,6 +109,7 @@ class RelationIn(_Strict):
     since: PartialDate | None = None
     until: PartialDate | None = None
     evidence: list[Id] = Field(default_factory=list, description="Ids of the claims that evidence the relation.")
+    background: Text | None = Field(default=None, description=BACKGROUND)
 
 
 class SeedDocument(_Strict):

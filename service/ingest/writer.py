@@ -58,17 +58,19 @@ RETURN actors, reports, events, claims, relations
 _ACTOR_PROPS: LiteralString = """
 SET n.name = a.name, n.kind = a.kind, n.aliases = a.aliases,
     n.aliasText = reduce(s = '', x IN a.aliases | s + ' ' + x),
-    n.description = a.description, n.anonymous = a.anonymous, n.descriptor = a.descriptor, n.hash = a.hash
+    n.description = a.description, n.anonymous = a.anonymous, n.descriptor = a.descriptor,
+    n.background = a.background, n.hash = a.hash
 """
 _REPORT_PROPS: LiteralString = """
 SET n.title = a.title, n.url = a.url, n.publishedAt = a.publishedAt, n.kind = a.kind, n.hash = a.hash
 """
 _EVENT_PROPS: LiteralString = """
 SET n.name = a.name, n.kind = a.kind, n.startDate = a.startDate, n.endDate = a.endDate,
-    n.place = a.place, n.status = a.status, n.description = a.description, n.hash = a.hash
+    n.place = a.place, n.status = a.status, n.description = a.description, n.background = a.background,
+    n.hash = a.hash
 """
 _CLAIM_PROPS: LiteralString = """
-SET n.text = a.text, n.quote = a.quote, n.modality = a.modality, n.proposition = a.proposition,
+SET n.text = a.text, n.quote = a.quote, n.modality = a.modality, n.proposition = a.proposition, n.evidence = a.evidence,
     n.retracted = coalesce(n.retracted, false), n.hash = a.hash
 """
 
@@ -223,7 +225,8 @@ WITH x
 MATCH (a:Actor {id: x.from})
 MATCH (b:Actor {id: x.to})
 CREATE (a)-[r:RELATED_TO {id: x.id}]->(b)
-SET r.kind = x.kind, r.since = x.since, r.until = x.until, r.evidence = x.evidence, r.hash = x.hash
+SET r.kind = x.kind, r.since = x.since, r.until = x.until, r.evidence = x.evidence, r.background = x.background,
+    r.hash = x.hash
 """
 
 
@@ -275,6 +278,7 @@ def _add_actor(batch: Batch, actor: Row) -> None:
         "description": actor["description"],
         "anonymous": actor["anonymous"],
         "descriptor": actor["descriptor"],
+        "background": actor["background"],
         "hash": _digest(actor),
     }
     batch.links["names"][key] = [[name, key] for name in names]
@@ -303,6 +307,7 @@ def batch_of(documents: Iterable[SeedDocument]) -> Batch:
                 "quote": claim["quote"],
                 "modality": claim["modality"],
                 "proposition": claim["proposition"],
+                "evidence": claim["evidence"],
                 "hash": _digest(claim),
             }
             batch.links["source"][key] = [[key, claim["source"]]]

@@ -156,8 +156,9 @@ async def test_field_errors_keep_data_and_status_200(seeded: Database, client: h
 
 
 def documented_queries() -> list[str]:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    return re.findall(r"```graphql\n(.*?)```", readme, re.S) + [e.query for e in EXAMPLES]
+    pages = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
+    documented = [query for page in pages for query in re.findall(r"```graphql\n(.*?)```", page.read_text(), re.S)]
+    return documented + [e.query for e in EXAMPLES]
 
 
 def test_every_documented_query_is_within_the_default_limits() -> None:

@@ -333,3 +333,59 @@ async def test_an_ingest_failing_halfway_leaves_nothing(
     assert result["data"] is None
     assert [e["extensions"]["code"] for e in result["errors"]] == ["INTERNAL"]
     assert await counts(graph) == before
+
+
+async def test_ingest_stores_a_claims_evidence_and_an_entrys_background(graph: Database, execute: Execute) -> None:
+    given = report_input()
+    given["claims"][0]["evidence"] = ["the report's words", "and more of them"]
+    given["actors"][2]["background"] = 'The alias "Ex": public record (https://example.org/x).'
+    given["events"][0]["background"] = "startDate 2024-04: https://example.org/summit"
+    given["relations"][0]["background"] = "From elsewhere: https://example.org/rel"
+    query = """query($claim: ID!, $other: ID!) { node(id: $claim) { ... on Claim { evidence } }
+                 actor(name: "Ex") { background relations { background } events { edges { node { background } } } }
+                 other: node(id: $other) { ... on Claim { evidence } } }"""
+    ids = {"claim": to_global_id("Claim", "r1-c0"), "other": to_global_id("Claim", "r1-c1")}
+
+    first = await execute(INGEST, Role.WRITER, input=given)
+    read = await execute(query, **ids)
+    again = await execute(INGEST, Role.WRITER, input=given)
+    given["claims"][0]["evidence"] = ["other words"]
+    changed = await execute(INGEST, Role.WRITER, input=given)
+    reread = await execute(query, **ids)
+
+    assert first["errors"] == read["errors"] == again["errors"] == changed["errors"] == []
+    assert read["data"]["node"] == {"evidence": ["the report's words", "and more of them"]}
+    assert read["data"]["other"] == {"evidence": []}
+    ex = read["data"]["actor"]
+    assert ex["background"] == given["actors"][2]["background"]
+    assert ex["relations"] == [{"background": given["relations"][0]["background"]}]
+    assert ex["events"]["edges"] == [{"node": {"background": given["events"][0]["background"]}}]
+    assert again["data"]["ingestReport"]["updated"] == 0
+    assert changed["data"]["ingestReport"]["updated"] == 1
+    assert reread["data"]["node"] == {"evidence": ["other words"]}
+
+
+async def test_merging_actors_keeps_both_backgrounds(graph: Database, execute: Execute) -> None:
+    await load(
+        graph,
+        document(
+            "r1",
+            actors=[
+                actor("uae", "United Arab Emirates", background='"United Arab Emirates": https://example.org/a'),
+                actor("emirates", "The Emirates", aliases=["UAE"], background='"UAE": https://example.org/b'),
+            ],
+        ),
+    )
+
+    result = await execute(
+        "mutation($keep: ID!, $merge: ID!) { mergeActors(keep: $keep, merge: $merge) { aliases background } }",
+        Role.ADMIN,
+        keep=to_global_id("Actor", "uae"),
+        merge=to_global_id("Actor", "emirates"),
+    )
+
+    assert result["errors"] == []
+    assert result["data"]["mergeActors"] == {
+        "aliases": ["The Emirates", "UAE"],
+        "background": '"United Arab Emirates": https://example.org/a "UAE": https://example.org/b',
+    }

@@ -9,26 +9,31 @@ something graphql-js 16 cannot read.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from service.api.graphiql import EXAMPLES
+from service.config import PROJECT_ROOT
 from tests.e2e.clients import installed, run
+
+# docs/frontend.md's configuration, and the lines it says codegen writes (runs of lines between "..." lines).
+PAGE = (PROJECT_ROOT / "docs" / "frontend.md").read_text()
+[DOCUMENTED_CONFIG] = re.findall(r"<!-- codegen config -->\n```json\n(.*?)\n```", PAGE, re.S)
+[DOCUMENTED_OUTPUT] = re.findall(r"<!-- codegen output -->\n```ts\n(.*?)\n```", PAGE, re.S)
 
 
 async def test_codegen_writes_typescript_for_the_schema_and_operations(server: str, tmp_path: Path) -> None:
     documents = tmp_path / "operations.graphql"
     documents.write_text("\n".join(example.query for example in EXAMPLES[:2]))
     output = tmp_path / "generated.ts"
+    # The page's configuration, pointed at this server, these documents and this output.
+    documented = json.loads(DOCUMENTED_CONFIG)
+    [generates] = documented["generates"].values()
     config = {
-        "overwrite": True,
+        **documented,
         "schema": f"{server}/graphql",
         "documents": str(documents),
-        "generates": {
-            str(output): {
-                "plugins": ["typescript", "typescript-operations"],
-                "config": {"scalars": {"DateTime": "string"}},
-            }
-        },
+        "generates": {str(output): generates},
     }
     (tmp_path / "codegen.json").write_text(json.dumps(config))
 
@@ -36,6 +41,9 @@ async def test_codegen_writes_typescript_for_the_schema_and_operations(server: s
 
     assert done.returncode == 0, f"graphql-codegen exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     generated = output.read_text()
+    # What the page shows of the output.
+    for lines in DOCUMENTED_OUTPUT.split("\n...\n"):
+        assert lines in generated, lines
     # The schema's types.
     assert "export type Actor = Node & {" in generated
     assert "export type Claim = Node & {" in generated

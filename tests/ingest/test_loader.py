@@ -75,7 +75,7 @@ async def test_the_seed_holds_the_whole_article(seeded: Database) -> None:
         {},
     )
 
-    assert counts == {"claims": 18, "reports": 2, "events": 7, "relations": 11, "anonymous": 2}
+    assert counts == {"claims": 18, "reports": 2, "events": 7, "relations": 9, "anonymous": 2}
 
 
 async def test_a_failing_report_leaves_nothing_behind(graph: Database, monkeypatch: pytest.MonkeyPatch) -> None:
