@@ -102,12 +102,13 @@ class Interrupted(BaseException):
 
 
 @contextmanager
-def _on_interrupt(note: str) -> Iterator[None]:
-    """Add ``note`` (what an interruption here leaves) to an interruption passing through."""
+def _on_interrupt(note: str | None) -> Iterator[None]:
+    """Add ``note`` (what an interruption here leaves, if anything to say) to an interruption passing through."""
     try:
         yield
     except Interrupted as stop:
-        stop.add_note(note)
+        if note is not None:
+            stop.add_note(note)
         raise
 
 
@@ -362,8 +363,12 @@ def serve(
     if settings.neo4j_uri is None:
         local_uri = _start_local(settings)
         out.print(f"local Neo4j at {local_uri} (stop it with `kb neo4j stop`)")
-    schema_apply()
-    seed([seed_dir or settings.seeds_dir], dry_run=False, if_empty=True)
+    leaves = (
+        None if local_uri is None else f"the local Neo4j keeps running at {local_uri} (stop it with `kb neo4j stop`)"
+    )
+    with _on_interrupt(leaves):
+        schema_apply()
+        seed([seed_dir or settings.seeds_dir], dry_run=False, if_empty=True)
     out.print(f"serving http://{settings.host}:{settings.port}/graphql (Ctrl-C stops it)")
     sys.stdout.flush()
     with tempfile.TemporaryDirectory(prefix="kb-metrics-") as metrics_dir:

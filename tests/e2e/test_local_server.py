@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from neo4j import GraphDatabase
 from service.config import PROJECT_ROOT
 from service.local_neo4j import RECORD_NAME, LocalNeo4j, ServerRecord
 from tests.conftest import SEEDS, free_port
@@ -186,6 +187,38 @@ def test_make_serve_finds_it_and_ctrl_c_is_no_error(local: Local, tmp_path: Path
     assert status == -signal.SIGINT  # make itself ends as interrupted, saying nothing
     assert "Traceback" not in output
     assert local.running()
+
+
+def reports(local: Local) -> int:
+    with GraphDatabase.driver(local.uri, auth=("neo4j", "kb-local-password")) as driver:
+        records, _, _ = driver.execute_query("RETURN COUNT { (:Report) } AS reports")
+    return int(records[0]["reports"])
+
+
+def test_ctrl_c_during_a_load_keeps_whole_batches_and_a_second_run_ends_it(local: Local, tmp_path: Path) -> None:
+    graph = tmp_path / "graph.jsonl"
+    generated = local.kb("generate", "--reports", "4000", "--actors", "400", "--out", str(graph))
+    assert generated.returncode == 0, generated.stderr
+    before = reports(local)
+    process = subprocess.Popen([KB, "seed", "--batch-size", "20", str(graph)], cwd=PROJECT_ROOT,
+                               env=local.shell(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while reports(local) == before and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    interrupted_at = reports(local) - before
+    again = local.kb("seed", str(graph))
+
+    assert process.returncode == -signal.SIGINT, stderr
+    assert stdout == ""
+    assert stderr.splitlines() == ["interrupted (SIGINT)", "  the batches of reports already loaded stay, each whole; "
+                                   "`kb seed` again loads the rest"]  # fmt: skip
+    assert 0 < interrupted_at < 4000
+    assert interrupted_at % 20 == 0  # whole batches only
+    assert again.returncode == 0, again.stderr
+    assert reports(local) == before + 4000
 
 
 def test_stopped_it_says_where_it_will_start_again(local: Local) -> None:
