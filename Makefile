@@ -44,6 +44,7 @@ $(CHROMIUM):
 install: $(STAMP) $(WEB_STAMP) $(CLIENTS_STAMP)
 
 ## make serve: start Neo4j (unless NEO4J_URI is set), apply the schema, seed an empty database, serve on PORT.
+## Ctrl-C stops the API (exit 0: make reports no error); the local Neo4j keeps running until `make neo4j-stop`.
 serve: install
 	$(BIN)/kb serve
 

@@ -2,18 +2,30 @@
 
 Every command that reads the settings checks the whole configuration first
 (service/config_check.py): a bad one is one line on stderr and exit status 2,
-with nothing started.
+with nothing started. Those that use the database find out first whether it
+answers (service/database_check.py): if not, one line and exit status 1, in
+about a second. Each command's --help names the environment variables it
+reads (service/cli_help.py).
+
+Ctrl-C (SIGINT) and SIGTERM: ``kb serve`` stops serving gracefully and exits
+0, leaving the local Neo4j running; any other command unwinds (a Neo4j it was
+starting is stopped again, the batches a seed load has written stay), says
+what it leaves, and ends as interrupted by that signal (status 130 or 143 in
+the shell).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, TypeVar
@@ -24,8 +36,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
+from service import cli_help
 from service.config import PROJECT_ROOT, SERVER_HEADER_LIMIT, Settings
 from service.config_check import EXIT_STATUS, ConfigError, checked_settings
+from service.database_check import Unreachable, check_reachable
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
@@ -35,17 +49,25 @@ from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty,
 from service.ingest.models import seed_json_schema
 from service.ingest.references import existing
 from service.ingest.validation import Validation, iter_documents, validate_files
-from service.local_neo4j import LocalNeo4j, LocalNeo4jError
+from service.local_neo4j import RECORD_NAME, LocalNeo4j, LocalNeo4jError, ServerRecord
 from service.observability import log_config
 
+# Click's plain help: flags read as flags (Typer's rich help shows `--dry-run <bool>`, as if it took a value).
 app = typer.Typer(
-    help="Knowledge base of who said what about whom.", no_args_is_help=True, pretty_exceptions_show_locals=False
+    help="Knowledge base of who said what about whom. Settings come from the environment; each command's "
+    "--help names the variables it reads.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
 )
-neo4j_app = typer.Typer(help="The local Neo4j server (used when NEO4J_URI is not set).", no_args_is_help=True)
+neo4j_app = typer.Typer(
+    help="The local Neo4j server (used when NEO4J_URI is not set).", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(neo4j_app, name="neo4j")
-schema_app = typer.Typer(help="Database constraints and the GraphQL SDL.", no_args_is_help=True)
+schema_app = typer.Typer(help="Database constraints and the GraphQL SDL.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(schema_app, name="schema")
 
+log = logging.getLogger("service.cli")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
@@ -59,16 +81,45 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _settings() -> Settings:
-    """The settings, the whole configuration checked; a bad one: one line on stderr, exit status 2."""
+def _settings(**overrides: object) -> Settings:
+    """The settings (``overrides``, a command's options by variable name, over the environment), the whole
+    configuration checked; a bad one: one line on stderr, exit status 2."""
     try:
-        return checked_settings()
+        return checked_settings(**overrides)
     except ConfigError as error:
         err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=EXIT_STATUS) from None
 
 
+class Interrupted(BaseException):
+    """SIGINT (Ctrl-C) or SIGTERM, raised where the command was, so that it unwinds: drivers closed, temporary
+    files removed. Not an Exception, so that nothing on the way takes it for a failure to handle; click does
+    not turn it into its "Aborted!" either. Commands add notes saying what they leave."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def _on_interrupt(note: str | None) -> Iterator[None]:
+    """Add ``note`` (what an interruption here leaves, if anything to say) to an interruption passing through."""
+    try:
+        yield
+    except Interrupted as stop:
+        if note is not None:
+            stop.add_note(note)
+        raise
+
+
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """``work`` on a database that has just answered; one line and exit status 1 when it does not (in about a
+    second) or when it fails."""
+    try:
+        check_reachable(settings)
+    except Unreachable as error:
+        raise _fail(escape(str(error))) from None
+
     async def run() -> T:
         db = Database.connect(settings)
         try:
@@ -87,39 +138,84 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
 # -- kb neo4j ----------------------------------------------------------------
 
 
-@neo4j_app.command("start")
+@neo4j_app.command("start", epilog=cli_help.NEO4J_START)
 def neo4j_start() -> None:
-    """Fetch Neo4j from Maven Central if needed, start it on loopback, print its Bolt URI."""
-    local = LocalNeo4j.from_settings(_settings())
-    try:
-        uri = local.start()
-    except LocalNeo4jError as error:
-        raise _fail(str(error)) from error
+    """Fetch Neo4j from Maven Central if needed, start it on loopback, print its Bolt URI.
+
+    What it was started with is recorded in KB_NEO4J_HOME/server.json, where every later command finds it.
+    """
+    uri = _start_local(_settings())
     out.print(uri)
 
 
-@neo4j_app.command("stop")
+def _start_local(settings: Settings) -> str:
+    local = LocalNeo4j.from_settings(settings)
+    if local.pid() is None:
+        note = f"the local Neo4j in {local.home} was starting: it is stopped again"
+    else:
+        note = f"the local Neo4j in {local.home} was running already: it keeps running"
+    try:
+        with _on_interrupt(note):
+            return local.start()
+    except LocalNeo4jError as error:
+        raise _fail(escape(str(error))) from error
+
+
+@neo4j_app.command("stop", epilog=cli_help.NEO4J_STOP)
 def neo4j_stop() -> None:
-    """Stop the local Neo4j server gracefully."""
+    """Stop the local Neo4j server gracefully (its data and recorded settings stay)."""
     stopped = LocalNeo4j.from_settings(_settings()).stop()
     out.print("stopped" if stopped else "not running")
 
 
-@neo4j_app.command("status")
+@neo4j_app.command("status", epilog=cli_help.NEO4J_STATUS)
 def neo4j_status() -> None:
-    """Say whether the local Neo4j runs, and where; exit 3 when it does not."""
-    local = LocalNeo4j.from_settings(_settings())
+    """Say whether the local Neo4j runs, where, what it was started with, and which server kb commands
+    connect to; exit 3 when it does not run."""
+    settings = _settings()
+    local = LocalNeo4j.from_settings(settings)
+    record = local.record()
     pid = local.pid()
     if pid is None:
         out.print(f"not running (home {local.home})")
+        if record is not None:
+            out.print(f"last started {_when(record)} on Bolt port {record.bolt_port}; `kb neo4j start` starts it there")
+    else:
+        port = local.bolt_port if record is None else record.bolt_port
+        out.print(f"running, pid {pid}, bolt://127.0.0.1:{port}, home {local.home}")
+        if record is None:
+            out.print("what it was started with is not recorded (an older kb started it); restart it to record it")
+        else:
+            out.print(
+                f"started {_when(record)} with Bolt port {record.bolt_port}, heap {record.heap}, page cache "
+                f"{record.pagecache} (recorded in {local.home / RECORD_NAME})"
+            )
+    out.print(_connects_to(settings, record))
+    if pid is None:
         raise typer.Exit(code=3)
-    out.print(f"running, pid {pid}, {local.uri}, home {local.home}")
+
+
+def _when(record: ServerRecord) -> str:
+    return record.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _connects_to(settings: Settings, record: ServerRecord | None) -> str:
+    """Which server the other commands connect to, and what says so."""
+    uri = settings.effective_neo4j_uri()
+    if settings.neo4j_uri is not None:
+        return f"kb commands connect to {uri}, set by NEO4J_URI (not this server)"
+    if record is not None and record.bolt_port != settings.local_neo4j_bolt_port:
+        return f"kb commands connect to {uri}, set by KB_NEO4J_BOLT_PORT (not the port this server was started on)"
+    if record is not None:
+        return f"kb commands connect to {uri}, the port this server was started on"
+    source = "KB_NEO4J_BOLT_PORT" if "local_neo4j_bolt_port" in settings.model_fields_set else "the default port"
+    return f"kb commands connect to {uri}, set by {source}"
 
 
 # -- kb schema ---------------------------------------------------------------
 
 
-@schema_app.command("apply")
+@schema_app.command("apply", epilog=cli_help.SCHEMA_APPLY)
 def schema_apply() -> None:
     """Create the constraints and indexes of schema/*.cypher (idempotent)."""
     settings = _settings()
@@ -127,7 +223,7 @@ def schema_apply() -> None:
     out.print(f"applied {count} schema statements to {settings.effective_neo4j_uri()}")
 
 
-@schema_app.command("export")
+@schema_app.command("export", epilog=cli_help.NONE)
 def schema_export(
     path: Annotated[Path, typer.Option(help="Where to write the SDL.")] = SDL_PATH,
     seed_path: Annotated[Path, typer.Option(help="Where to write the seed format's JSON Schema.")] = SEED_SCHEMA_PATH,
@@ -144,14 +240,18 @@ def schema_export(
 # -- kb seed -----------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=cli_help.SEED)
 def seed(
-    paths: Annotated[list[Path], typer.Argument(help="Seed files (.yaml, .yml, .jsonl) or directories of them.")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Seed files (.yaml, .yml, .jsonl) or directories of them.")
+    ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Load only into a database with no knowledge-base nodes.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(min=1, max=5_000, help="Reports per transaction.")] = DEFAULT_BATCH,
+    batch_size: Annotated[
+        int, typer.Option(metavar="N", min=1, max=5_000, help="Reports per transaction.")
+    ] = DEFAULT_BATCH,
 ) -> None:
     """Validate seed files whole, then load them in batches of reports (idempotent, never half a report)."""
     settings = _settings()
@@ -173,7 +273,8 @@ def seed(
             )
         return validation, summary
 
-    validation, summary = _with_database(settings, check_and_load)
+    with _on_interrupt("the batches of reports already loaded stay, each whole; `kb seed` again loads the rest"):
+        validation, summary = _with_database(settings, check_and_load)
     if not validation.ok:
         for problem in validation.problems:
             err.print(str(problem), markup=False, highlight=False)
@@ -200,7 +301,7 @@ def _progress() -> Progress:
     return Progress(console=err, transient=True, disable=not err.is_terminal)
 
 
-@app.command()
+@app.command(epilog=cli_help.NONE)
 def generate(
     out_path: Annotated[Path, typer.Option("--out", help="JSON Lines file to write ('-' for stdout).")] = Path("-"),
     actors: Annotated[int, typer.Option(min=2, help="Distinct actors to draw from.")] = 1_000,
@@ -235,54 +336,97 @@ def generate(
 # -- kb serve ----------------------------------------------------------------
 
 
-@app.command()
+@app.command(epilog=cli_help.SERVE)
 def serve(
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
-    seed_dir: Annotated[Path | None, typer.Option(help="Seeds to load into an empty database.")] = None,
+    host: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="Interface to bind [env HOST; default 127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(metavar="N", min=1, max=65535, help="Port to listen on [env PORT; default 8000].")
+    ] = None,
+    workers: Annotated[int, typer.Option(metavar="N", min=1, help="uvicorn worker processes.")] = 1,
+    seed_dir: Annotated[
+        Path | None,
+        typer.Option(metavar="DIR", help="Seeds to load into an empty database [env KB_SEEDS_DIR; default seeds/]."),
+    ] = None,
 ) -> None:
-    """Start Neo4j if NEO4J_URI is unset, apply the schema, seed an empty database, serve /graphql."""
+    """Start Neo4j if NEO4J_URI is unset, apply the schema, seed an empty database, serve /graphql.
+
+    Ctrl-C or SIGTERM stops it gracefully (requests in flight finish) with exit status 0; the local Neo4j
+    keeps running, so the next start is quick: `kb neo4j stop` stops it.
+    """
     import uvicorn
 
-    settings = _settings()
+    options = {"HOST": host, "PORT": port}
+    settings = _settings(**{name: value for name, value in options.items() if value is not None})
+    local_uri = None
     if settings.neo4j_uri is None:
-        try:
-            uri = LocalNeo4j.from_settings(settings).start()
-        except LocalNeo4jError as error:
-            raise _fail(str(error)) from error
-        out.print(f"local Neo4j at {uri} (stop it with `kb neo4j stop`)")
-    schema_apply()
-    seed([seed_dir or settings.seeds_dir], dry_run=False, if_empty=True)
-    out.print(f"serving http://{settings.host}:{settings.port}/graphql")
+        local_uri = _start_local(settings)
+        out.print(f"local Neo4j at {local_uri} (stop it with `kb neo4j stop`)")
+    leaves = (
+        None if local_uri is None else f"the local Neo4j keeps running at {local_uri} (stop it with `kb neo4j stop`)"
+    )
+    with _on_interrupt(leaves):
+        schema_apply()
+        seed([seed_dir or settings.seeds_dir], dry_run=False, if_empty=True)
+    out.print(f"serving http://{settings.host}:{settings.port}/graphql (Ctrl-C stops it)")
     sys.stdout.flush()
-    # After its graceful shutdown uvicorn raises the signal that stopped it again. Let SIGTERM then unwind
-    # (as SystemExit, status 143) rather than kill the process, so the metrics directory below is removed.
-    signal.signal(signal.SIGTERM, _exit_on_signal)
     with tempfile.TemporaryDirectory(prefix="kb-metrics-") as metrics_dir:
         if workers > 1:
             # Each worker writes its figures here; /metrics in any worker sums them all.
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
-        uvicorn.run(
-            "service.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level=settings.log_level,
-            log_config=log_config(settings.log_level, settings.log_format),
-            proxy_headers=True,
-            timeout_graceful_shutdown=settings.shutdown_grace_s,
-            http="h11",
-            h11_max_incomplete_event_size=SERVER_HEADER_LIMIT,
-        )
+        # uvicorn shuts down gracefully on SIGINT or SIGTERM, then raises the signal again (with several workers,
+        # not): that is the end of serving, not a failure.
+        with suppress(Interrupted):
+            uvicorn.run(
+                "service.app:create_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+                log_level=settings.log_level,
+                log_config=log_config(settings.log_level, settings.log_format),
+                proxy_headers=True,
+                timeout_graceful_shutdown=settings.shutdown_grace_s,
+                http="h11",
+                h11_max_incomplete_event_size=SERVER_HEADER_LIMIT,
+            )
+        # Serving is over: another Ctrl-C or SIGTERM (a supervisor's second) does not cut the clean-up short.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+    # In the server's log, as its last line (a JSON object, unless KB_LOG_FORMAT=text).
+    if local_uri is None:
+        log.info("stopped")
+    else:
+        log.info("stopped; the local Neo4j keeps running at %s (stop it with `kb neo4j stop`)", local_uri)
 
 
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def _end_as_interrupted(stop: Interrupted) -> None:
+    """Say what was interrupted and what it leaves, then end as the signal ends a process: the shell, and make,
+    see the interruption (make then stops too, and says `Interrupt` rather than `Error`)."""
+    err.print(f"interrupted ({stop})", markup=False, highlight=False)
+    for note in getattr(stop, "__notes__", ()):
+        err.print(f"  {note}", markup=False, highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(stop.signum, signal.SIG_DFL)
+    os.kill(os.getpid(), stop.signum)
+    raise SystemExit(128 + stop.signum)  # where the signal could not end the process
 
 
 def main() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    app()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # as Python leaves an ignored SIGINT ignored
+            signal.signal(signum, _interrupted)
+    try:
+        app()
+    except Interrupted as stop:
+        _end_as_interrupted(stop)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """The whole configuration, checked before anything starts.
 
 ``checked_settings`` reads the settings from the environment (``Settings``:
-types and ranges) and then runs what the application would run on them at
-start: ``KB_TOKENS`` through ``parse_tokens``, the persisted-query manifest
-through ``PersistedQueries.from_manifest``. The first problem found is a
+types and ranges), fills in what the local Neo4j was last started with where
+the environment says nothing (``service.local_neo4j.recorded_settings``), and
+then runs what the application would run on them at start: ``KB_TOKENS``
+through ``parse_tokens``, the persisted-query manifest through
+``PersistedQueries.from_manifest``. The first problem found is a
 ``ConfigError`` whose message is one line naming the variable, never a
 secret's value (at most a token's first 4 characters, as ``parse_tokens``
 says it). ``kb`` prints it and exits 2 before starting Neo4j or loading
@@ -13,12 +15,14 @@ anything; ``create_app`` does the same when uvicorn calls it.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from service.api.auth import parse_tokens
 from service.config import Settings
+from service.local_neo4j import recorded_settings
 
 # The status `kb` and the uvicorn factory exit with on a bad configuration (as click does on bad usage).
 EXIT_STATUS = 2
@@ -28,10 +32,12 @@ class ConfigError(Exception):
     """A configuration that cannot be used: one line, naming the variable."""
 
 
-def checked_settings() -> Settings:
-    """The settings from the environment, checked whole; ConfigError on the first problem."""
+def checked_settings(**overrides: Any) -> Settings:
+    """The settings from the environment, with the local server's record, checked whole; ConfigError on the
+    first problem. ``overrides`` (by variable name: ``PORT=8001``) win over the environment, as a command's
+    options do, and are checked the same way."""
     try:
-        settings = Settings()
+        settings = recorded_settings(Settings(**overrides))
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
     except SettingsError as error:  # a value the environment source could not parse at all

@@ -6,11 +6,18 @@ password, and runs ``org.neo4j.server.CommunityEntryPoint`` on Java 17 or 21 as
 a detached process bound to loopback. The store lives under ``home`` and
 persists between runs. The Python driver talks to it over Bolt like to any
 other Neo4j.
+
+What a start chose (Bolt port, heap, page cache, Java) is written to
+``home/server.json`` as the server starts, and kept when it stops. Every later
+command, in any shell, reads it (``recorded_settings``): an environment that
+does not name the port finds the server where it was started, and a restart
+comes back on the same port. A variable the environment does set wins.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -19,7 +26,10 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import neo4j
 from service.config import PROJECT_ROOT, Settings
@@ -44,8 +54,61 @@ JVM_FLAGS = (
 )
 
 
+RECORD_NAME = "server.json"
+# The settings a record supplies, as Settings names them, and the record's name for each.
+RECORDED_SETTINGS = {
+    "local_neo4j_bolt_port": "bolt_port",
+    "local_neo4j_heap": "heap",
+    "local_neo4j_pagecache": "pagecache",
+}
+
+
 class LocalNeo4jError(RuntimeError):
     """The local server could not be prepared, started or stopped."""
+
+
+class ServerRecord(BaseModel):
+    """What the server in a home was last started with, as ``home/server.json`` holds it.
+
+    (The server's HTTP and HTTPS connectors are off; Bolt is its only port.)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    bolt_port: int = Field(ge=1, le=65535)
+    heap: str
+    pagecache: str
+    pid: int
+    java: str
+    started_at: datetime
+
+    @classmethod
+    def read(cls, home: Path) -> ServerRecord | None:
+        """The record in ``home``, or None when there is none (or it cannot be read: the defaults then hold)."""
+        try:
+            return cls.model_validate_json((home / RECORD_NAME).read_bytes())
+        except (OSError, ValidationError):
+            return None
+
+    def write(self, home: Path) -> None:
+        path = home / RECORD_NAME
+        partial = path.with_suffix(".tmp")
+        partial.write_text(json.dumps(self.model_dump(mode="json"), indent=2) + "\n")
+        partial.replace(path)  # never half a record
+
+
+def recorded_settings(settings: Settings) -> Settings:
+    """``settings``, with what the local server in their KB_NEO4J_HOME was last started with in place of
+    each of KB_NEO4J_BOLT_PORT, KB_NEO4J_HEAP and KB_NEO4J_PAGECACHE the environment leaves unset."""
+    record = ServerRecord.read(settings.local_neo4j_home)
+    if record is None:
+        return settings
+    update = {
+        name: getattr(record, field)
+        for name, field in RECORDED_SETTINGS.items()
+        if name not in settings.model_fields_set
+    }
+    return settings.model_copy(update=update) if update else settings
 
 
 @dataclass(frozen=True)
@@ -84,11 +147,26 @@ class LocalNeo4j:
     def console_log(self) -> Path:
         return self.home / "logs" / "console.log"
 
+    def record(self) -> ServerRecord | None:
+        """What the server in this home was last started with (None: never started by this version)."""
+        return ServerRecord.read(self.home)
+
     # -- lifecycle -------------------------------------------------------------
 
     def start(self, timeout_s: float = 180.0) -> str:
-        """Start the server unless it already runs; return its Bolt URI once it answers."""
-        if self.pid() is not None:
+        """Start the server unless it already runs; return its Bolt URI once it answers.
+
+        Its settings are recorded in ``home/server.json`` as it starts. Interrupted before Bolt answers
+        (Ctrl-C included), or failing to start, it is stopped again: nothing is left half started.
+        """
+        running = self.pid()
+        if running is not None:
+            record = self.record()
+            if record is not None and record.bolt_port != self.bolt_port:
+                raise LocalNeo4jError(
+                    f"the local Neo4j in {self.home} already runs on Bolt port {record.bolt_port} (pid {running}); "
+                    f"stop it (`kb neo4j stop`) to start it on {self.bolt_port}, or unset KB_NEO4J_BOLT_PORT"
+                )
             self._wait_for_bolt(timeout_s)
             return self.uri
         if _port_in_use(self.bolt_port):
@@ -122,9 +200,17 @@ class LocalNeo4j:
                 start_new_session=True,  # survives the command that started it
             )
         self.pid_file.write_text(str(process.pid))
+        ServerRecord(
+            bolt_port=self.bolt_port,
+            heap=self.heap,
+            pagecache=self.pagecache,
+            pid=process.pid,
+            java=java,
+            started_at=datetime.now(UTC).replace(microsecond=0),
+        ).write(self.home)
         try:
             self._wait_for_bolt(timeout_s, process)
-        except LocalNeo4jError:
+        except BaseException:
             self.stop()
             raise
         return self.uri
