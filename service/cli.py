@@ -22,7 +22,6 @@ import typer
 from neo4j.exceptions import Neo4jError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 
 from service.config import PROJECT_ROOT, SERVER_HEADER_LIMIT, Settings
 from service.config_check import EXIT_STATUS, ConfigError, checked_settings
@@ -34,9 +33,10 @@ from service.ingest.generate import generate as generate_graph
 from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty, load_documents
 from service.ingest.models import seed_json_schema
 from service.ingest.references import existing
-from service.ingest.validation import Validation, iter_documents, validate_files
+from service.ingest.validation import SeedCheck, Validation, iter_documents
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
 from service.observability import log_config
+from service.progress import DEFAULT_INTERVAL_S, Meter
 
 app = typer.Typer(
     help="Knowledge base of who said what about whom.", no_args_is_help=True, pretty_exceptions_show_locals=False
@@ -68,7 +68,9 @@ def _settings() -> Settings:
         raise typer.Exit(code=EXIT_STATUS) from None
 
 
-def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+def _run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """``work`` done with a connection to the database; KBError (the database unavailable, ...) is the caller's."""
+
     async def run() -> T:
         db = Database.connect(settings)
         try:
@@ -76,8 +78,12 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
         finally:
             await db.close()
 
+    return asyncio.run(run())
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     try:
-        return asyncio.run(run())
+        return _run_with_database(settings, work)
     except KBError as error:
         raise _fail(f"{error.message} ({settings.effective_neo4j_uri()})") from error
     except Neo4jError as error:
@@ -143,47 +149,62 @@ def schema_export(
 
 # -- kb seed -----------------------------------------------------------------
 
+PROGRESS_OPTION = typer.Option(
+    "--progress-every", min=0.1, help="Off a terminal: seconds between progress lines (a terminal gets a bar)."
+)
+
 
 @app.command()
 def seed(
     paths: Annotated[list[Path], typer.Argument(help="Seed files (.yaml, .yml, .jsonl) or directories of them.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="With --dry-run: do not ask a database about ids the files do not define."),
+    ] = False,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Load only into a database with no knowledge-base nodes.")
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=5_000, help="Reports per transaction.")] = DEFAULT_BATCH,
+    progress_every: Annotated[float, PROGRESS_OPTION] = DEFAULT_INTERVAL_S,
 ) -> None:
-    """Validate seed files whole, then load them in batches of reports (idempotent, never half a report)."""
+    """Validate seed files whole, then load them in batches of reports (idempotent, never half a report).
+
+    Everything the files can tell is checked with no database; references to ids the files do not define are
+    then looked up in the database (with --dry-run and none reachable, or --offline, they are listed unchecked).
+    """
+    if offline and not dry_run:
+        raise _fail("--offline needs --dry-run: loading needs a database")
     settings = _settings()
-
-    async def check_and_load(db: Database) -> tuple[Validation, LoadSummary | None]:
-        with _progress() as progress:
-            task = progress.add_task("validating", total=None)
-            validation = await validate_files(
-                paths, lambda wanted: existing(db, wanted), on_document=lambda: progress.advance(task)
+    with SeedCheck() as check:
+        with Meter(err, "validating", "documents", interval_s=progress_every) as meter:
+            validation = check.read(paths, on_document=meter.advance)
+        unavailable = None
+        if validation.unresolved and not offline:
+            try:
+                _run_with_database(settings, lambda db: check.resolve(lambda wanted: existing(db, wanted)))
+            except KBError as error:
+                unavailable = f"{error.message} ({settings.effective_neo4j_uri()})"
+            except Neo4jError as error:
+                unavailable = f"Neo4j refused the operation: {error.message or error}"
+        _report_validation(check, validation, "--offline" if offline else unavailable)
+        if not validation.ok:
+            raise _fail(
+                f"{validation.problem_count} problem(s) in {validation.documents} document(s); nothing was loaded"
             )
-        if not validation.ok or dry_run:
-            return validation, None
+        if dry_run:
+            out.print(f"{validation.documents} report(s) valid; nothing written (--dry-run)")
+            return
+    if unavailable is not None:
+        raise _fail(f"{unavailable}; nothing was loaded")
+
+    async def load(db: Database) -> LoadSummary | None:
         if if_empty and not await database_is_empty(db):
-            return validation, None
-        with _progress() as progress:
-            task = progress.add_task("loading reports", total=validation.documents)
-            summary = await load_documents(
-                db, iter_documents(paths), batch_size=batch_size, on_batch=lambda n: progress.advance(task, n)
-            )
-        return validation, summary
+            return None
+        with Meter(err, "loading", "reports", total=validation.documents, interval_s=progress_every) as meter:
+            return await load_documents(db, iter_documents(paths), batch_size=batch_size, on_batch=meter.advance)
 
-    validation, summary = _with_database(settings, check_and_load)
-    if not validation.ok:
-        for problem in validation.problems:
-            err.print(str(problem), markup=False, highlight=False)
-        if validation.more_problems:
-            err.print(f"... and {validation.more_problems} more", markup=False)
-        total = len(validation.problems) + validation.more_problems
-        raise _fail(f"{total} problem(s) in {validation.documents} document(s); nothing was loaded")
-    if dry_run:
-        out.print(f"{validation.documents} report(s) valid; nothing written (--dry-run)")
-        return
+    summary = _with_database(settings, load)
     if summary is None:
         out.print("database already holds data; seeds not loaded (--if-empty)")
         return
@@ -195,9 +216,23 @@ def seed(
         )
 
 
-def _progress() -> Progress:
-    # A bar on a terminal; nothing when output goes to a file or a pipe.
-    return Progress(console=err, transient=True, disable=not err.is_terminal)
+def _report_validation(check: SeedCheck, validation: Validation, unchecked_because: str | None) -> None:
+    """Every problem on stderr, one a line; then the references left unchecked, and why."""
+    for problem in validation.problems:
+        err.print(str(problem), markup=False, highlight=False)
+    if validation.more_problems:
+        err.print(f"... and {validation.more_problems} more", markup=False)
+    if validation.unresolved and not validation.resolved:
+        err.print(
+            f"{validation.unresolved} id(s) referred to but not defined in the files, not checked against a database "
+            f"({unchecked_because}):",
+            markup=False,
+            highlight=False,
+        )
+        for reference in check.unresolved(limit=check.keep):
+            err.print(f"  {reference}", markup=False, highlight=False)
+        if validation.unresolved > check.keep:
+            err.print(f"  ... and {validation.unresolved - check.keep} more", markup=False)
 
 
 @app.command()
