@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, TypeVar
@@ -28,6 +29,7 @@ from service.config_check import EXIT_STATUS, ConfigError, checked_settings
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
+from service.ingest.export import ExportFile, NoReport, export_graph, unexpressible
 from service.ingest.generate import GraphShape
 from service.ingest.generate import generate as generate_graph
 from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty, load_documents
@@ -49,6 +51,12 @@ app.add_typer(schema_app, name="schema")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+
+
+class ExportFormat(StrEnum):
+    JSONL = "jsonl"
+    YAML = "yaml"
+
 
 SDL_PATH = PROJECT_ROOT / "schema" / "schema.graphql"
 SEED_SCHEMA_PATH = PROJECT_ROOT / "schema" / "seed.schema.json"
@@ -233,6 +241,46 @@ def _report_validation(check: SeedCheck, validation: Validation, unchecked_becau
             err.print(f"  {reference}", markup=False, highlight=False)
         if validation.unresolved > check.keep:
             err.print(f"  ... and {validation.unresolved - check.keep} more", markup=False)
+
+
+# -- kb export ---------------------------------------------------------------
+
+
+@app.command("export")
+def export(
+    directory: Annotated[Path, typer.Argument(help="Where to write graph.jsonl (or graph.yaml); created if missing.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="JSON Lines, or YAML.")] = ExportFormat.JSONL,
+    allow_loss: Annotated[
+        bool,
+        typer.Option("--allow-loss", help="Export even what the seed format cannot hold all of, leaving that out."),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier export in the directory.")] = False,
+    progress_every: Annotated[float, PROGRESS_OPTION] = DEFAULT_INTERVAL_S,
+) -> None:
+    """Write the graph in the seed format, deterministically: `kb seed` on it rebuilds the same graph."""
+    target = directory / f"graph.{fmt.value}"
+    if target.exists() and not force:
+        raise _fail(f"{target} exists; --force replaces it")
+    settings = _settings()
+
+    lost = _with_database(settings, unexpressible)
+    if lost:
+        err.print("the seed format cannot hold all of the graph:", markup=False)
+        for item in lost:
+            err.print(f"  {item}", markup=False, highlight=False)
+        if not allow_loss:
+            raise _fail("nothing written; --allow-loss exports the rest")
+
+    try:
+        with (
+            ExportFile(directory, fmt.value) as sink,
+            Meter(err, "exporting", "reports", interval_s=progress_every) as meter,
+        ):
+            counts = _with_database(settings, lambda db: export_graph(db, fmt.value, sink.write, meter.advance))
+    except NoReport as error:
+        raise _fail(str(error)) from error
+    written = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    out.print(f"wrote {sink.path}: {written}" + (" (what is listed above left out)" if lost else ""), highlight=False)
 
 
 @app.command()
