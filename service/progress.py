@@ -24,7 +24,7 @@ class Meter:
         self, console: Console, label: str, unit: str, total: int | None = None, interval_s: float = DEFAULT_INTERVAL_S
     ) -> None:
         self.console, self.label, self.unit, self.total, self.interval_s = console, label, unit, total, interval_s
-        self.done = 0
+        self.done = self._done_shown = 0
         self._started = self._shown = time.monotonic()
         self._bar: Progress | None = None
         self._task: TaskID | None = None
@@ -42,7 +42,11 @@ class Meter:
     ) -> None:
         if self._bar is not None:
             self._bar.stop()
-        elif error is None and (now := time.monotonic()) - self._started >= self.interval_s:
+        elif (
+            error is None
+            and self.done != self._done_shown
+            and (now := time.monotonic()) - self._started >= self.interval_s
+        ):
             self._line(now)  # the total, for a run long enough to have shown progress
 
     def advance(self, count: int = 1) -> None:
@@ -57,6 +61,7 @@ class Meter:
             self._line(now)
 
     def _line(self, now: float) -> None:
+        self._done_shown = self.done
         elapsed = max(now - self._started, 1e-9)
         done = f"{self.done:,}" if self.total is None else f"{self.done:,}/{self.total:,}"
         share = f" ({100 * self.done // self.total}%)" if self.total else ""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,9 +303,9 @@ class ExportFile:
     def __init__(self, directory: Path, fmt: Format) -> None:
         self.path = directory / f"graph.{fmt}"
         directory.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".graph-", suffix=f".{fmt}", dir=directory)
-        self._temporary = Path(name)
-        self._out = os.fdopen(handle, "w", encoding="utf-8")
+        # Beside the target (so the rename is atomic), made as any file is (so the umask sets its permissions).
+        self._temporary = directory / f".graph.{fmt}.{os.getpid()}.{secrets.token_hex(4)}"
+        self._out = self._temporary.open("x", encoding="utf-8")
 
     def write(self, text: str) -> None:
         self._out.write(text)

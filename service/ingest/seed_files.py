@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -181,12 +182,14 @@ class Checked:
     problems: tuple[Problem, ...] = ()
     whole_file: bool = False
 
-    @property
+    @cached_property
     def location(self) -> str:
         return self.source.at()
 
     def at(self, *loc: str | int) -> str:
         """Where the value at ``loc`` (a field path: "claims", 0) is."""
+        if not isinstance(self.raw, _Mapping):  # a JSON Lines record: the line is the record's
+            return self.location
         return self.source.at(line_of(self.raw, loc, self.source.line))
 
 

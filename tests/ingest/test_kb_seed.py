@@ -93,7 +93,7 @@ async def test_a_reference_defined_nowhere_is_reported_with_its_line(
     result = kb(neo4j_settings, "seed", path)
 
     assert result.returncode == 1
-    assert f"{path}:line 3: actors: actor 'nobody-knows' is referred to but defined nowhere" in result.stderr
+    assert f"{path}:line 3: claims.0.about.0: actor 'nobody-knows' is referred to but defined nowhere" in result.stderr
     assert await graph.read(COUNTS, {}) == [{"nodes": 0, "relationships": 0}]
 
 
@@ -160,7 +160,7 @@ def test_dry_run_with_no_database_tells_everything_the_files_can(neo4j_settings:
         "1 id(s) referred to but not defined in the files, not checked against a database "
         f"(the database is unavailable; try again shortly ({nowhere})):"
     ) in lines
-    assert f"  {path}:line 1 (document 1): actors: actor 'ghost' is not defined in the files" in lines
+    assert f"  {path}:line 4 (document 1): report.publisher: actor 'ghost' is not defined in the files" in lines
     assert lines[-1] == "error: 1 problem(s) in 1 document(s); nothing was loaded"
     assert "Traceback" not in result.stderr
 
@@ -175,7 +175,10 @@ def test_dry_run_checks_the_references_when_a_database_answers(
 
     assert result.returncode == 1
     assert f"{path}:line 6 (document 1): claims.0.text: Field required" in result.stderr
-    assert f"{path}:line 1 (document 1): actors: actor 'ghost' is referred to but defined nowhere" in result.stderr
+    assert f"{path}:line 4 (document 1): report.publisher: actor 'ghost' is referred to but defined nowhere" in (
+        result.stderr
+    )
+    assert f"{path}:line 7 (document 1): claims.0.source: actor 'ghost' is referred" not in result.stderr  # once
     assert "2 problem(s) in 1 document(s)" in result.stderr
 
 
@@ -191,7 +194,7 @@ def test_offline_dry_run_lists_what_only_a_database_can_tell(neo4j_settings: Set
     assert "1 id(s) referred to but not defined in the files, not checked against a database (--offline):" in (
         result.stderr
     )
-    assert f"  {path}:line 1: reports: report 'r1' is not defined in the files" in result.stderr
+    assert f"  {path}:line 1: report.cites.0: report 'r1' is not defined in the files" in result.stderr
     assert refused.returncode == 1
     assert "--offline needs --dry-run" in refused.stderr
 

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from service.ingest.generate import GraphShape, generate
 from service.ingest.models import SeedDocument
-from service.ingest.validation import SeedCheck, Validation
+from service.ingest.seed_files import check_files
+from service.ingest.validation import SeedCheck, Validation, document_references, raw_references
+from tests.conftest import SEEDS
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -37,7 +40,7 @@ def test_a_missing_field_and_an_unknown_actor_are_both_told_without_a_database(t
     validation, problems, unresolved = check(path)
 
     assert problems == [f"{path}:line 1 (document 1): report.title: Field required"]
-    assert unresolved == [f"{path}:line 1 (document 1): actors: actor 'ghost' is not defined in the files"]
+    assert unresolved == [f"{path}:line 3 (document 1): report.publisher: actor 'ghost' is not defined in the files"]
     assert validation.unresolved == 1
 
 
@@ -63,9 +66,9 @@ actors:
 
     # Sudan, defined twice the same, is fine; Israel and report r1 are not.
     assert problems == [
-        f"{second}:line 2: actors: actor 'israel' is defined again with other content "
+        f"{second}:line 2: actors.0: actor 'israel' is defined again with other content "
         f"(first at {first}:line 3 (document 1))",
-        f"{second}:line 3: reports: report 'r1' is defined again with other content "
+        f"{second}:line 3: report: report 'r1' is defined again with other content "
         f"(first at {first}:line 1 (document 1))",
     ]
     assert validation.unresolved == 0
@@ -91,10 +94,10 @@ claims:
 
     assert problems == [
         f"{path}:line 5 (document 2): report.title: Field required",
-        f"{path}:line 7 (document 2): actors: actor 'israel' is defined again with other content "
+        f"{path}:line 7 (document 2): actors.0: actor 'israel' is defined again with other content "
         f"(first at {path}:line 3 (document 1))",
     ]
-    assert unresolved == [f"{path}:line 5 (document 2): actors: actor 'nobody' is not defined in the files"]
+    assert unresolved == [f"{path}:line 9 (document 2): claims.0.source: actor 'nobody' is not defined in the files"]
 
 
 def test_a_key_given_twice_in_yaml_is_a_problem(tmp_path: Path) -> None:
@@ -179,3 +182,15 @@ def test_a_bare_year_gets_a_hint(tmp_path: Path) -> None:
         f'{path}:line 6 (document 1): events.0.startDate: a year alone must be quoted, as text: "2021" '
         "(YAML reads it as a number)"
     ]
+
+
+def test_references_read_off_the_models_are_those_read_off_the_raw_document(tmp_path: Path) -> None:
+    """Valid documents take the fast path (document_references); invalid ones the raw one: they must agree."""
+    raws = [*generate(GraphShape(actors=30, reports=40, seed=3))]
+    checked = [c for c in check_files([SEEDS])]
+    pairs = [(SeedDocument.model_validate(raw), raw) for raw in raws] + [(c.document, c.raw) for c in checked]
+
+    assert sum(len(list(raw_references(raw))) for _, raw in pairs) > 200
+    for document, raw in pairs:
+        assert document is not None
+        assert sorted(document_references(document)) == sorted(raw_references(raw))
