@@ -53,6 +53,9 @@ err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
+EXPORT_TIMEOUT_S = 600.0
+
+
 class ExportFormat(StrEnum):
     JSONL = "jsonl"
     YAML = "yaml"
@@ -255,13 +258,17 @@ def export(
         typer.Option("--allow-loss", help="Export even what the seed format cannot hold all of, leaving that out."),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an earlier export in the directory.")] = False,
+    statement_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds each of the export's reads may take (they scan the whole graph).")
+    ] = EXPORT_TIMEOUT_S,
     progress_every: Annotated[float, PROGRESS_OPTION] = DEFAULT_INTERVAL_S,
 ) -> None:
     """Write the graph in the seed format, deterministically: `kb seed` on it rebuilds the same graph."""
     target = directory / f"graph.{fmt.value}"
     if target.exists() and not force:
         raise _fail(f"{target} exists; --force replaces it")
-    settings = _settings()
+    # NEO4J_QUERY_TIMEOUT bounds a request's queries; the export's read the whole graph, a batch job's worth.
+    settings = _settings().model_copy(update={"neo4j_query_timeout_s": statement_timeout})
 
     lost = _with_database(settings, unexpressible)
     if lost:
