@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, TypeVar
@@ -34,7 +35,6 @@ import typer
 from neo4j.exceptions import Neo4jError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 
 from service import cli_help
 from service.config import PROJECT_ROOT, SERVER_HEADER_LIMIT, Settings
@@ -43,14 +43,16 @@ from service.database_check import Unreachable, check_reachable
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
+from service.ingest.export import ExportFile, NoReport, export_graph, unexpressible
 from service.ingest.generate import GraphShape
 from service.ingest.generate import generate as generate_graph
 from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty, load_documents
 from service.ingest.models import seed_json_schema
 from service.ingest.references import existing
-from service.ingest.validation import Validation, iter_documents, validate_files
+from service.ingest.validation import SeedCheck, Validation, iter_documents
 from service.local_neo4j import RECORD_NAME, LocalNeo4j, LocalNeo4jError, ServerRecord
 from service.observability import log_config
+from service.progress import DEFAULT_INTERVAL_S, Meter
 
 # Click's plain help: flags read as flags (Typer's rich help shows `--dry-run <bool>`, as if it took a value).
 app = typer.Typer(
@@ -71,6 +73,15 @@ log = logging.getLogger("service.cli")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+
+
+EXPORT_TIMEOUT_S = 600.0
+
+
+class ExportFormat(StrEnum):
+    JSONL = "jsonl"
+    YAML = "yaml"
+
 
 SDL_PATH = PROJECT_ROOT / "schema" / "schema.graphql"
 SEED_SCHEMA_PATH = PROJECT_ROOT / "schema" / "seed.schema.json"
@@ -112,13 +123,8 @@ def _on_interrupt(note: str | None) -> Iterator[None]:
         raise
 
 
-def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    """``work`` on a database that has just answered; one line and exit status 1 when it does not (in about a
-    second) or when it fails."""
-    try:
-        check_reachable(settings)
-    except Unreachable as error:
-        raise _fail(escape(str(error))) from None
+def _run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """``work`` done with a connection to the database; KBError (the database unavailable, ...) is the caller's."""
 
     async def run() -> T:
         db = Database.connect(settings)
@@ -127,8 +133,18 @@ def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]])
         finally:
             await db.close()
 
+    return asyncio.run(run())
+
+
+def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    """``work`` on a database that has just answered; one line and exit status 1 when it does not (in about a
+    second) or when it fails."""
     try:
-        return asyncio.run(run())
+        check_reachable(settings)
+    except Unreachable as error:
+        raise _fail(escape(str(error))) from None
+    try:
+        return _run_with_database(settings, work)
     except KBError as error:
         raise _fail(f"{error.message} ({settings.effective_neo4j_uri()})") from error
     except Neo4jError as error:
@@ -239,6 +255,10 @@ def schema_export(
 
 # -- kb seed -----------------------------------------------------------------
 
+PROGRESS_OPTION = typer.Option(
+    "--progress-every", min=0.1, help="Off a terminal: seconds between progress lines (a terminal gets a bar)."
+)
+
 
 @app.command(epilog=cli_help.SEED)
 def seed(
@@ -246,45 +266,59 @@ def seed(
         list[Path], typer.Argument(metavar="PATH...", help="Seed files (.yaml, .yml, .jsonl) or directories of them.")
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="With --dry-run: do not ask a database about ids the files do not define."),
+    ] = False,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Load only into a database with no knowledge-base nodes.")
     ] = False,
     batch_size: Annotated[
         int, typer.Option(metavar="N", min=1, max=5_000, help="Reports per transaction.")
     ] = DEFAULT_BATCH,
+    progress_every: Annotated[float, PROGRESS_OPTION] = DEFAULT_INTERVAL_S,
 ) -> None:
-    """Validate seed files whole, then load them in batches of reports (idempotent, never half a report)."""
-    settings = _settings()
+    """Validate seed files whole, then load them in batches of reports (idempotent, never half a report).
 
-    async def check_and_load(db: Database) -> tuple[Validation, LoadSummary | None]:
-        with _progress() as progress:
-            task = progress.add_task("validating", total=None)
-            validation = await validate_files(
-                paths, lambda wanted: existing(db, wanted), on_document=lambda: progress.advance(task)
+    Everything the files can tell is checked with no database; references to ids the files do not define are
+    then looked up in the database (with --dry-run and none reachable, or --offline, they are listed unchecked).
+    """
+    if offline and not dry_run:
+        raise _fail("--offline needs --dry-run: loading needs a database")
+    settings = _settings()
+    with SeedCheck() as check:
+        with Meter(err, "validating", "documents", interval_s=progress_every) as meter:
+            validation = check.read(paths, on_document=meter.advance)
+        unavailable = None
+        if validation.unresolved and not offline:
+            try:
+                check_reachable(settings)
+                _run_with_database(settings, lambda db: check.resolve(lambda wanted: existing(db, wanted)))
+            except Unreachable as error:
+                unavailable = str(error)
+            except KBError as error:
+                unavailable = f"{error.message} ({settings.effective_neo4j_uri()})"
+            except Neo4jError as error:
+                unavailable = f"Neo4j refused the operation: {error.message or error}"
+        _report_validation(check, validation, "--offline" if offline else unavailable)
+        if not validation.ok:
+            raise _fail(
+                f"{validation.problem_count} problem(s) in {validation.documents} document(s); nothing was loaded"
             )
-        if not validation.ok or dry_run:
-            return validation, None
+        if dry_run:
+            out.print(f"{validation.documents} report(s) valid; nothing written (--dry-run)")
+            return
+    if unavailable is not None:
+        raise _fail(f"{unavailable}; nothing was loaded")
+
+    async def load(db: Database) -> LoadSummary | None:
         if if_empty and not await database_is_empty(db):
-            return validation, None
-        with _progress() as progress:
-            task = progress.add_task("loading reports", total=validation.documents)
-            summary = await load_documents(
-                db, iter_documents(paths), batch_size=batch_size, on_batch=lambda n: progress.advance(task, n)
-            )
-        return validation, summary
+            return None
+        with Meter(err, "loading", "reports", total=validation.documents, interval_s=progress_every) as meter:
+            return await load_documents(db, iter_documents(paths), batch_size=batch_size, on_batch=meter.advance)
 
     with _on_interrupt("the batches of reports already loaded stay, each whole; `kb seed` again loads the rest"):
-        validation, summary = _with_database(settings, check_and_load)
-    if not validation.ok:
-        for problem in validation.problems:
-            err.print(str(problem), markup=False, highlight=False)
-        if validation.more_problems:
-            err.print(f"... and {validation.more_problems} more", markup=False)
-        total = len(validation.problems) + validation.more_problems
-        raise _fail(f"{total} problem(s) in {validation.documents} document(s); nothing was loaded")
-    if dry_run:
-        out.print(f"{validation.documents} report(s) valid; nothing written (--dry-run)")
-        return
+        summary = _with_database(settings, load)
     if summary is None:
         out.print("database already holds data; seeds not loaded (--if-empty)")
         return
@@ -296,9 +330,67 @@ def seed(
         )
 
 
-def _progress() -> Progress:
-    # A bar on a terminal; nothing when output goes to a file or a pipe.
-    return Progress(console=err, transient=True, disable=not err.is_terminal)
+def _report_validation(check: SeedCheck, validation: Validation, unchecked_because: str | None) -> None:
+    """Every problem on stderr, one a line; then the references left unchecked, and why."""
+    for problem in validation.problems:
+        err.print(str(problem), markup=False, highlight=False)
+    if validation.more_problems:
+        err.print(f"... and {validation.more_problems} more", markup=False)
+    if validation.unresolved and not validation.resolved:
+        err.print(
+            f"{validation.unresolved} id(s) referred to but not defined in the files, not checked against a database "
+            f"({unchecked_because}):",
+            markup=False,
+            highlight=False,
+        )
+        for reference in check.unresolved(limit=check.keep):
+            err.print(f"  {reference}", markup=False, highlight=False)
+        if validation.unresolved > check.keep:
+            err.print(f"  ... and {validation.unresolved - check.keep} more", markup=False)
+
+
+# -- kb export ---------------------------------------------------------------
+
+
+@app.command("export", epilog=cli_help.EXPORT)
+def export(
+    directory: Annotated[Path, typer.Argument(help="Where to write graph.jsonl (or graph.yaml); created if missing.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="JSON Lines, or YAML.")] = ExportFormat.JSONL,
+    allow_loss: Annotated[
+        bool,
+        typer.Option("--allow-loss", help="Export even what the seed format cannot hold all of, leaving that out."),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an earlier export in the directory.")] = False,
+    statement_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds each of the export's reads may take (they scan the whole graph).")
+    ] = EXPORT_TIMEOUT_S,
+    progress_every: Annotated[float, PROGRESS_OPTION] = DEFAULT_INTERVAL_S,
+) -> None:
+    """Write the graph in the seed format, deterministically: `kb seed` on it rebuilds the same graph."""
+    target = directory / f"graph.{fmt.value}"
+    if target.exists() and not force:
+        raise _fail(f"{target} exists; --force replaces it")
+    # NEO4J_QUERY_TIMEOUT bounds a request's queries; the export's read the whole graph, a batch job's worth.
+    settings = _settings().model_copy(update={"neo4j_query_timeout_s": statement_timeout})
+
+    lost = _with_database(settings, unexpressible)
+    if lost:
+        err.print("the seed format cannot hold all of the graph:", markup=False)
+        for item in lost:
+            err.print(f"  {item}", markup=False, highlight=False)
+        if not allow_loss:
+            raise _fail("nothing written; --allow-loss exports the rest")
+
+    try:
+        with (
+            ExportFile(directory, fmt.value) as sink,
+            Meter(err, "exporting", "reports", interval_s=progress_every) as meter,
+        ):
+            counts = _with_database(settings, lambda db: export_graph(db, fmt.value, sink.write, meter.advance))
+    except NoReport as error:
+        raise _fail(str(error)) from error
+    written = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    out.print(f"wrote {sink.path}: {written}" + (" (what is listed above left out)" if lost else ""), highlight=False)
 
 
 @app.command(epilog=cli_help.NONE)

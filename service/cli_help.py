@@ -62,6 +62,7 @@ SERVE = epilog(
     "--port and --seed-dir win over HOST, PORT and KB_SEEDS_DIR.",
 )  # fmt: skip
 SEED = epilog(*CONNECTION, *LOCAL)
+EXPORT = epilog(*CONNECTION, *LOCAL, more="--statement-timeout wins over NEO4J_QUERY_TIMEOUT for the export's reads.")
 SCHEMA_APPLY = epilog(*CONNECTION, *LOCAL, "KB_SCHEMA_DIR")
 NEO4J_START = epilog(*LOCAL, *LOCAL_START, "NEO4J_USER", "NEO4J_PASSWORD")
 NEO4J_STOP = epilog("KB_NEO4J_HOME")

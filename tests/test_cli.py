@@ -36,6 +36,7 @@ NAMED = {
     "serve": CONNECTION | {"HOST", "PORT", "KB_SEEDS_DIR", "KB_SCHEMA_DIR", "KB_NEO4J_HEAP", "KB_NEO4J_PAGECACHE",
                            "JAVA_HOME", "LOG_LEVEL", "KB_LOG_FORMAT", "KB_SHUTDOWN_GRACE"},
     "seed": CONNECTION,
+    "export": CONNECTION,
     "schema apply": CONNECTION | {"KB_SCHEMA_DIR"},
     "neo4j start": {"KB_NEO4J_HOME", "KB_NEO4J_BOLT_PORT", "KB_NEO4J_HEAP", "KB_NEO4J_PAGECACHE", "JAVA_HOME",
                     "NEO4J_PASSWORD"},

@@ -11,17 +11,19 @@ from pathlib import Path
 
 from service.config import Settings
 from service.graph.driver import Database
+from tests.conftest import free_port
 
 KB = str(Path(sys.executable).parent / "kb")
 COUNTS = "RETURN COUNT { (n) } AS nodes, COUNT { ()-[]->() } AS relationships"
 
 
-def kb(settings: Settings, *args: str | Path) -> subprocess.CompletedProcess[str]:
+def kb(settings: Settings, *args: str | Path, **env_vars: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "NEO4J_URI": settings.effective_neo4j_uri(),
         "NEO4J_USER": settings.neo4j_user,
         "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+        **env_vars,
     }
     return subprocess.run([KB, *map(str, args)], env=env, capture_output=True, text=True, timeout=300, check=False)
 
@@ -91,7 +93,7 @@ async def test_a_reference_defined_nowhere_is_reported_with_its_line(
     result = kb(neo4j_settings, "seed", path)
 
     assert result.returncode == 1
-    assert f"{path}:line 3: actors: actor 'nobody-knows' is referred to but defined nowhere" in result.stderr
+    assert f"{path}:line 3: claims.0.about.0: actor 'nobody-knows' is referred to but defined nowhere" in result.stderr
     assert await graph.read(COUNTS, {}) == [{"nodes": 0, "relationships": 0}]
 
 
@@ -129,6 +131,83 @@ async def test_a_file_that_is_not_yaml_is_a_problem_not_a_crash(
     result = kb(neo4j_settings, "seed", path)
 
     assert result.returncode == 1
-    assert f"{path}: cannot be read: " in result.stderr
+    assert f"{path}:line 2: cannot be read: not YAML: while parsing a flow mapping" in result.stderr
     assert "Traceback" not in result.stderr
     assert await graph.read(COUNTS, {}) == [{"nodes": 0, "relationships": 0}]
+
+
+UNKNOWN_ACTOR_AND_MISSING_FIELD = """report:
+  id: r1
+  title: A report
+  publisher: ghost
+claims:
+  - id: c1
+    source: ghost
+"""
+
+
+def test_dry_run_with_no_database_tells_everything_the_files_can(neo4j_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "both.yaml"
+    path.write_text(UNKNOWN_ACTOR_AND_MISSING_FIELD)
+    nowhere = f"bolt://127.0.0.1:{free_port()}"
+
+    result = kb(neo4j_settings, "seed", "--dry-run", path, NEO4J_URI=nowhere, NEO4J_RETRY_TIME="0")
+
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert f"{path}:line 6 (document 1): claims.0.text: Field required" in lines
+    assert (
+        "1 id(s) referred to but not defined in the files, not checked against a database "
+        f"(the database is unavailable; try again shortly ({nowhere})):"
+    ) in lines
+    assert f"  {path}:line 4 (document 1): report.publisher: actor 'ghost' is not defined in the files" in lines
+    assert lines[-1] == "error: 1 problem(s) in 1 document(s); nothing was loaded"
+    assert "Traceback" not in result.stderr
+
+
+def test_dry_run_checks_the_references_when_a_database_answers(
+    graph: Database, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "both.yaml"
+    path.write_text(UNKNOWN_ACTOR_AND_MISSING_FIELD)
+
+    result = kb(neo4j_settings, "seed", "--dry-run", path)
+
+    assert result.returncode == 1
+    assert f"{path}:line 6 (document 1): claims.0.text: Field required" in result.stderr
+    assert f"{path}:line 4 (document 1): report.publisher: actor 'ghost' is referred to but defined nowhere" in (
+        result.stderr
+    )
+    assert f"{path}:line 7 (document 1): claims.0.source: actor 'ghost' is referred" not in result.stderr  # once
+    assert "2 problem(s) in 1 document(s)" in result.stderr
+
+
+def test_offline_dry_run_lists_what_only_a_database_can_tell(neo4j_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "refers.jsonl"
+    path.write_text('{"report": {"id": "r2", "title": "T", "cites": ["r1"]}}\n')
+
+    result = kb(neo4j_settings, "seed", "--dry-run", "--offline", path, NEO4J_URI=f"bolt://127.0.0.1:{free_port()}")
+    refused = kb(neo4j_settings, "seed", "--offline", path)
+
+    assert result.returncode == 0, result.stderr
+    assert "1 report(s) valid; nothing written (--dry-run)" in result.stdout
+    assert "1 id(s) referred to but not defined in the files, not checked against a database (--offline):" in (
+        result.stderr
+    )
+    assert f"  {path}:line 1: report.cites.0: report 'r1' is not defined in the files" in result.stderr
+    assert refused.returncode == 1
+    assert "--offline needs --dry-run" in refused.stderr
+
+
+async def test_off_a_terminal_progress_is_a_line_every_few_seconds(
+    graph: Database, neo4j_settings: Settings, tmp_path: Path
+) -> None:
+    path = generated(tmp_path, neo4j_settings, reports=400)
+
+    result = kb(neo4j_settings, "seed", path, "--batch-size", "20", "--progress-every", "0.1")
+
+    assert result.returncode == 0, result.stderr
+    loading = [line for line in result.stderr.splitlines() if line.startswith("loading: ")]
+    assert len(loading) >= 2, result.stderr
+    assert all(re.fullmatch(r"loading: [\d,]+/400 reports \(\d+%\), [\d,]+/s, \d+ s", line) for line in loading)
+    assert loading[-1].startswith("loading: 400/400 reports (100%)")

@@ -43,9 +43,9 @@ claims:
         read_seed_files([path])
 
     problems = [str(p) for p in raised.value.problems]
-    assert any("document 1: actors.0.id" in p and "pattern" in p for p in problems)
-    assert any("document 1: actors.1" in p and "descriptor" in p for p in problems)
-    assert any("document 1: claims.0.modality" in p for p in problems)
+    assert any(f"{path}:line 4 (document 1): actors.0.id: " in p and "pattern" in p for p in problems)
+    assert any(f"{path}:line 5 (document 1): actors.1: " in p and "descriptor" in p for p in problems)
+    assert any(f"{path}:line 7 (document 1): claims.0.modality: " in p for p in problems)
 
 
 def test_references_to_undefined_ids_are_problems(tmp_path: Path) -> None:
