@@ -158,7 +158,7 @@ def test_dry_run_with_no_database_tells_everything_the_files_can(neo4j_settings:
     assert f"{path}:line 6 (document 1): claims.0.text: Field required" in lines
     assert (
         "1 id(s) referred to but not defined in the files, not checked against a database "
-        f"(the database is unavailable; try again shortly ({nowhere})):"
+        f"(no Neo4j answers at {nowhere} (connection refused); check NEO4J_URI and that the server is up):"
     ) in lines
     assert f"  {path}:line 4 (document 1): report.publisher: actor 'ghost' is not defined in the files" in lines
     assert lines[-1] == "error: 1 problem(s) in 1 document(s); nothing was loaded"
