@@ -163,8 +163,8 @@ def black_hole() -> Iterator[str]:
         connection.close()
 
 
-COMMANDS = {"seed": ["seed", str(SEEDS)], "seed --dry-run": ["seed", "--dry-run", str(SEEDS)],
-            "schema apply": ["schema", "apply"]}  # fmt: skip
+# (`seed --dry-run` needs no database: tests/ingest/test_kb_seed.py checks what it says without one.)
+COMMANDS = {"seed": ["seed", str(SEEDS)], "schema apply": ["schema", "apply"]}
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
