@@ -29,8 +29,10 @@ from service.config_check import EXIT_STATUS, ConfigError, checked_settings
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
+from service.ingest.bulk import BulkResult, bulk_seed
 from service.ingest.generate import GraphShape
 from service.ingest.generate import generate as generate_graph
+from service.ingest.import_set import NotImportable
 from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty, load_documents
 from service.ingest.models import seed_json_schema
 from service.ingest.references import existing
@@ -152,9 +154,23 @@ def seed(
         bool, typer.Option("--if-empty", help="Load only into a database with no knowledge-base nodes.")
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=5_000, help="Reports per transaction.")] = DEFAULT_BATCH,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="First load into an empty database with Neo4j's offline importer (local server: stopped, "
+            "loaded, restarted; remote: writes the import set and the command to run on its host).",
+        ),
+    ] = False,
+    import_dir: Annotated[
+        Path | None, typer.Option(help="With --bulk: where to write (and keep) the importer's input.")
+    ] = None,
 ) -> None:
     """Validate seed files whole, then load them in batches of reports (idempotent, never half a report)."""
     settings = _settings()
+    if bulk and not dry_run:
+        _bulk_seed(settings, paths, import_dir, if_empty)
+        return
 
     async def check_and_load(db: Database) -> tuple[Validation, LoadSummary | None]:
         with _progress() as progress:
@@ -175,12 +191,7 @@ def seed(
 
     validation, summary = _with_database(settings, check_and_load)
     if not validation.ok:
-        for problem in validation.problems:
-            err.print(str(problem), markup=False, highlight=False)
-        if validation.more_problems:
-            err.print(f"... and {validation.more_problems} more", markup=False)
-        total = len(validation.problems) + validation.more_problems
-        raise _fail(f"{total} problem(s) in {validation.documents} document(s); nothing was loaded")
+        raise _print_problems(validation)
     if dry_run:
         out.print(f"{validation.documents} report(s) valid; nothing written (--dry-run)")
         return
@@ -193,6 +204,60 @@ def seed(
             f"  {kind:<10} {counts['created']:>9} created {counts['updated']:>9} updated "
             f"{counts['unchanged']:>9} unchanged"
         )
+
+
+def _print_problems(validation: Validation) -> typer.Exit:
+    for problem in validation.problems:
+        err.print(str(problem), markup=False, highlight=False)
+    if validation.more_problems:
+        err.print(f"... and {validation.more_problems} more", markup=False)
+    total = len(validation.problems) + validation.more_problems
+    return _fail(f"{total} problem(s) in {validation.documents} document(s); nothing was loaded")
+
+
+def _bulk_seed(settings: Settings, paths: list[Path], import_dir: Path | None, if_empty: bool) -> None:
+    async def run() -> BulkResult:
+        with _progress() as progress:
+            task = progress.add_task("validating and converting", total=None)
+            return await bulk_seed(
+                settings,
+                paths,
+                import_dir,
+                on_document=lambda: progress.advance(task),
+                on_phase=lambda name: progress.update(task, description=name),
+            )
+
+    try:
+        result = asyncio.run(run())
+    except (LocalNeo4jError, FileExistsError, NotImportable, TimeoutError, RuntimeError) as error:
+        raise _fail(str(error)) from error
+    except KBError as error:
+        raise _fail(f"{error.message} ({settings.effective_neo4j_uri()})") from error
+    except Neo4jError as error:
+        raise _fail(f"Neo4j refused the operation: {error.message or error}") from error
+    if result.outcome == "invalid":
+        raise _print_problems(result.validation)
+    if result.outcome == "not-empty":
+        if if_empty:
+            out.print("database already holds data; seeds not loaded (--if-empty)")
+            return
+        raise _fail("--bulk loads only into an empty database, and this one holds data; use `kb seed` without --bulk")
+    assert result.import_set is not None
+    counts = result.import_set.counts
+    if result.outcome == "import-set-written":
+        raise _fail(
+            f"{settings.effective_neo4j_uri()} is not the local server: Neo4j's importer must run on the database's "
+            f"own host. The import set ({result.validation.documents} report(s)) is in {result.import_set.directory}; "
+            f"there, with the database stopped, run {result.script} (it says what to do after)"
+        )
+    out.print(
+        f"loaded {result.validation.documents} report(s) with Neo4j's importer: "
+        + ", ".join(f"{counts[label]} {label}" for label in ("Actor", "Report", "Event", "Claim"))
+        + " nodes"
+    )
+    out.print("  " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.phases.items()))
+    rss = result.peak_rss_mb
+    out.print(f"  peak RSS: kb {rss['kb']:.0f} MB, importer {rss['importer']:.0f} MB")
 
 
 def _progress() -> Progress:

@@ -54,8 +54,13 @@ async def validate_files(
     stored: Callable[[Ids], Awaitable[Ids]],
     keep: int = 1_000,
     on_document: Callable[[], None] | None = None,
+    on_valid: Callable[[SeedDocument], None] | None = None,
 ) -> Validation:
-    """Check every document and every reference; ``stored`` tells which ids the database holds."""
+    """Check every document and every reference; ``stored`` tells which ids the database holds.
+
+    ``on_valid`` is given each document that passes the models, in order, as it is read (a bulk load
+    converts them in the same pass); whether the whole input is valid is known only at the end.
+    """
     result = Validation()
     with tempfile.TemporaryDirectory(prefix="kb-seed-") as scratch:
         db = sqlite3.connect(Path(scratch) / "ids.sqlite")
@@ -70,6 +75,8 @@ async def validate_files(
                 result.problem(problem, keep)
             if checked.document is not None:
                 _record(db, checked.document, checked.location)
+                if on_valid is not None:
+                    on_valid(checked.document)
             else:
                 # What an invalid document meant to define still counts, so its mistakes are not reported twice.
                 _record_raw_definitions(db, checked.raw)
