@@ -225,6 +225,7 @@ def _bulk_seed(settings: Settings, paths: list[Path], import_dir: Path | None, i
                 import_dir,
                 on_document=lambda: progress.advance(task),
                 on_phase=lambda name: progress.update(task, description=name),
+                on_lap=lambda phase, seconds: err.print(f"  {phase} {seconds:.1f} s", highlight=False),
             )
 
     try:

@@ -59,14 +59,17 @@ class BulkResult:
 
 
 class _Clock:
-    def __init__(self, phases: dict[str, float]) -> None:
+    def __init__(self, phases: dict[str, float], on_lap: Callable[[str, float], None] | None) -> None:
         self.phases = phases
+        self.on_lap = on_lap
         self.last = time.perf_counter()
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
         self.phases[phase] = round(now - self.last, 2)
         self.last = now
+        if self.on_lap is not None:
+            self.on_lap(phase, self.phases[phase])
 
 
 def _statement(cypher: LiteralString) -> Callable[[Run], Awaitable[object]]:
@@ -102,19 +105,23 @@ async def bulk_seed(
     import_dir: Path | None = None,
     on_document: Callable[[], None] | None = None,
     on_phase: Callable[[str], None] | None = None,
+    on_lap: Callable[[str, float], None] | None = None,
 ) -> BulkResult:
     """Validate, convert, and (on the local server) import, restart and index; see the module's docstring.
 
+    ``on_phase`` is told when a phase starts, ``on_lap`` when one ends and how long it took (seconds).
     ``import_dir`` keeps the import set there; by default a local load removes it once loaded, and a remote
     one writes it to ``kb-import`` in the working directory.
     """
     phases: dict[str, float] = {}
-    clock = _Clock(phases)
+    clock = _Clock(phases, on_lap)
     local = LocalNeo4j.from_settings(settings) if settings.neo4j_uri is None else None
     if local is not None:
         local.start()
         clock.lap("start_server")
         directory = import_dir or local.home / "import" / "kb-bulk"
+        if import_dir is None:
+            shutil.rmtree(directory, ignore_errors=True)  # ours, left by a load that failed
     else:
         directory = import_dir or Path("kb-import")
     if directory.exists() and any(directory.iterdir()):
@@ -148,13 +155,15 @@ async def bulk_seed(
     await asyncio.to_thread(local.start)
     clock.lap("restart_server")
     phase("building indexes")
-    db = Database.connect(settings)
+    # Building indexes over a large graph keeps the server busy: no statement here is held to the usual timeout.
+    db = Database.connect(settings.model_copy(update={"neo4j_query_timeout_s": INDEX_TIMEOUT_S}))
     try:
         for statement in EMPTY_LISTS:
             await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
         clock.lap("empty_lists")
         for statement in schema_statements(settings.schema_dir):
-            await db.write(statement, {})  # DDL from the repository's own files
+            # DDL from the repository's own files; a constraint checks every node it covers, past the usual timeout
+            await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
         await wait_for_indexes(db, INDEX_TIMEOUT_S)
         await migrate(db)  # nothing to do: the import set records every migration as done
     finally:

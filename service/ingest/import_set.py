@@ -59,13 +59,7 @@ REL_FILES: dict[str, tuple[str, str, str | None]] = {
     "relations": ("RELATED_TO", ":START_ID(Actor),:END_ID(Actor),id,kind,since,until,evidence:string[],hash", None),
 }
 LABEL_OF = {"actors": "Actor", "reports": "Report", "events": "Event", "claims": "Claim"}
-NODE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "actors": ("id", "name", "kind", "aliases", "aliasText", "description", "anonymous", "descriptor", "hash"),
-    "reports": ("id", "title", "url", "publishedAt", "kind", "hash"),
-    "events": ("id", "name", "kind", "startDate", "endDate", "place", "status", "description", "hash"),
-    # A claim's last three columns (firstReportedAt, sourceAnonymous) are known only at the end.
-    "claims": ("id", "text", "quote", "modality", "proposition"),  # then retracted (false) and hash
-}
+EVENT_COLUMNS = ("id", "name", "kind", "startDate", "endDate", "place", "status", "description", "hash")
 
 
 # The importer cannot write an empty list (an empty field is no property): what `kb seed` writes as [] is set
@@ -96,6 +90,11 @@ def _field(value: Any) -> str:
                 raise NotImportable(f"the list item {item!r} holds U+001F, which separates list items in the import")
         value = ARRAY_DELIMITER.join(value)
     return '"' + str(value).replace('"', '""') + '"'
+
+
+def _text(value: str | None) -> str:
+    """A string field, always quoted (so "" is an empty string); None is an empty field (no property)."""
+    return "" if value is None else '"' + value.replace('"', '""') + '"'
 
 
 def _line(values: Iterable[Any]) -> str:
@@ -302,34 +301,55 @@ class ImportSetWriter:
         self.relations.update(batch.relations)
 
     def _write_node(self, kind: str, row: dict[str, Any], links: dict[str, list[list[Any]]]) -> None:
+        # Ids are slugs ([a-z0-9._:-]): written bare, they need no quoting. Other strings go through _text.
         write = self.files.write
         key = row["id"]
         if kind == "claims":
             [[_, source]] = links["source"]
             # The claim's source rides along after a tab, for the columns only the end can fill in.
-            values = [*(row[c] for c in NODE_COLUMNS["claims"]), False, row["hash"]]
-            write("Claim.partial", _line(values)[:-1] + "\t" + source + "\n")
-            for _, actor in links.get("about", []):
-                write("about.partial", _line((key, actor, actor, key))[:-1] + "\t" + source + "\n")
-        elif kind == "actors":
-            row = {**row, "aliasText": "".join(" " + alias for alias in row["aliases"])}
-            self.name_keys.update(name_key for name_key, _ in links.get("names", []))
-            write("Actor", _line(row[c] for c in NODE_COLUMNS["actors"]))
-        else:
-            write(LABEL_OF[kind], _line(row[c] for c in NODE_COLUMNS[kind]))
-        for name, rows in links.items():
-            if name == "about":
-                continue
-            if name == "names":
-                for name_key, actor in rows:
-                    write(name, _line((actor, name_key)))
-            elif name == "participants":
-                for event, actor, role in rows:
-                    write(name, _line((event, actor, role)))
-            else:
-                for link in rows:
-                    properties = link[2] if len(link) > 2 else {}
-                    write(name, _line((link[0], link[1], *_link_properties(name, properties))))
+            write(
+                "Claim.partial",
+                f"{key},{_text(row['text'])},{_text(row['quote'])},{row['modality']},{row['proposition'] or ''},"
+                f"false,{row['hash']}\t{source}\n",
+            )
+            for _, actor in links.get("about", ()):
+                write("about.partial", f"{key},{actor},{actor},{key}\t{source}\n")
+            for _, event in links.get("aboutEvents", ()):
+                write("aboutEvents", f"{key},{event}\n")
+            write("source", f"{key},{source}\n")
+            return
+        if kind == "actors":
+            aliases = row["aliases"]
+            alias_text = "".join(" " + alias for alias in aliases)
+            write(
+                "Actor",
+                f"{key},{_text(row['name'])},{row['kind']},{_field(aliases)},{_text(alias_text)},"
+                f"{_text(row['description'])},{'true' if row['anonymous'] else 'false'},"
+                f"{_text(row['descriptor'])},{row['hash']}\n",
+            )
+            for name_key, _ in links.get("names", ()):
+                self.name_keys.add(name_key)
+                write("names", f"{key},{_text(name_key)}\n")
+            for _, actor, properties in links.get("affiliated", ()):
+                role, since, until = properties["role"], properties["since"], properties["until"]
+                write("affiliated", f"{key},{actor},{_text(role)},{since or ''},{until or ''}\n")
+            return
+        if kind == "reports":
+            write(
+                "Report",
+                f"{key},{_text(row['title'])},{_text(row['url'])},{_text(row['publishedAt'])},{row['kind']},"
+                f"{row['hash']}\n",
+            )
+            for _, publisher in links.get("published", ()):
+                write("published", f"{key},{publisher}\n")
+            for _, author, properties in links.get("authored", ()):
+                write("authored", f"{key},{author},{properties['position']}\n")
+            for _, cited in links.get("cites", ()):
+                write("cites", f"{key},{cited}\n")
+            return
+        write("Event", _line(row[c] for c in EVENT_COLUMNS))
+        for _, actor, role in links.get("participants", ()):
+            write("participants", f"{key},{actor},{_text(role)}\n")
 
     def discard(self) -> None:
         """Close and remove everything written (the input was invalid, or the database not empty)."""
@@ -393,7 +413,7 @@ class ImportSetWriter:
         self.files.create("reportedIn", REL_FILES["reportedIn"][1])
         for claim, reports in self.carried.items():
             for report in reports:
-                self.files.write("reportedIn", f'"{claim}","{report}"\n')
+                self.files.write("reportedIn", f"{claim},{report}\n")
 
     def _write_relations(self) -> None:
         self.files.create("relations", REL_FILES["relations"][1])
@@ -443,14 +463,6 @@ def _owner(record: str) -> str:
 
 def _unquote(value: str) -> str:
     return value[1:-1].replace('""', '"') if value.startswith('"') else value
-
-
-def _link_properties(name: str, properties: dict[str, Any]) -> tuple[Any, ...]:
-    if name == "affiliated":
-        return (properties.get("role"), properties.get("since"), properties.get("until"))
-    if name == "authored":
-        return (properties["position"],)
-    return ()
 
 
 def write_import_set(documents: Iterable[SeedDocument], directory: Path, applied_at: str) -> ImportSet:
