@@ -352,8 +352,18 @@ def _alive(pid: int) -> bool:
     try:
         done, _ = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return True
+        # Not our child: a zombie that another process (the one that started the server) has not reaped yet
+        # has exited all the same.
+        return not _zombie(pid)
     return done == 0
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc, or gone since
+    return stat[stat.rindex(")") + 2 :].startswith("Z")
 
 
 def _is_neo4j(pid: int) -> bool:

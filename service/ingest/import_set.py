@@ -10,10 +10,10 @@ filled). The rows come from the writer's own ``batch_of``, so the two loads
 cannot disagree on what a document means.
 
 Documents are streamed: rows are written as documents arrive, and memory
-holds only what the end needs (per claim, its source and the reports that
-carried it; per report its date; per actor its anonymity; relations; and the
-later definitions of ids a document had already defined, which win, as they
-do in ``kb seed``).
+holds only what the end needs (per claim the reports that carried it, per
+report its date, per actor its anonymity, the relations, and the later
+definitions of ids a document had already defined, which win, as they do in
+``kb seed``); a claim's source rides in its temporary row.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from service.graph.schema import MIGRATIONS
 from service.ingest.models import SeedDocument
 from service.ingest.writer import Batch, batch_of
 
-ARRAY_DELIMITER = "\x1f"  # the ASCII unit separator: no name or id a seed file holds uses it
+ARRAY_DELIMITER = "\x1f"  # the ASCII unit separator, between list items; a list item holding it is refused
 CHUNK = 500  # documents per call of batch_of
 
 # Node files: label -> header. The first column is the node's id in its ID space.
