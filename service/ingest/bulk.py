@@ -34,7 +34,7 @@ from service.ingest.import_set import EMPTY_LISTS, ImportSet, ImportSetWriter
 from service.ingest.loader import database_is_empty
 from service.ingest.references import existing
 from service.ingest.validation import Validation, validate_files
-from service.local_neo4j import LocalNeo4j
+from service.local_neo4j import LocalNeo4j, LocalNeo4jError
 
 INDEX_TIMEOUT_S = 1_800.0
 
@@ -138,7 +138,7 @@ async def bulk_seed(
     if import_set is None or not empty:
         return BulkResult("not-empty", validation, phases=phases)
     if local is None:
-        script = import_set.write_script()
+        script = import_set.write_script(settings.neo4j_database)
         return BulkResult("import-set-written", validation, import_set, script, phases)
 
     def phase(name: str) -> None:
@@ -149,7 +149,14 @@ async def bulk_seed(
     local.stop()
     clock.lap("stop_server")
     phase("importing")
-    await asyncio.to_thread(local.import_database, import_set.arguments())
+    try:
+        await asyncio.to_thread(local.import_database, import_set.arguments(), settings.neo4j_database)
+    except LocalNeo4jError as error:
+        raise LocalNeo4jError(
+            f"{error}\nThe server is left stopped and its database is likely unusable (the import set is in "
+            f"{directory}); remove {local.home / 'data' / 'databases' / settings.neo4j_database} and "
+            f"{local.home / 'data' / 'transactions' / settings.neo4j_database} to start it empty"
+        ) from error
     clock.lap("import")
     phase("starting the server")
     await asyncio.to_thread(local.start)
