@@ -1,7 +1,8 @@
-"""`kb seed` throughput and memory at two sizes, and `ingestReport` latency over HTTP.
+"""`kb seed` throughput and memory at two sizes, both ways, and `ingestReport` latency over HTTP.
 
-    .venv/bin/python -m bench.seed                     # 100,000 and 1,000,000 claims
+    .venv/bin/python -m bench.seed                     # 100,000 and 1,000,000 claims, transactional and bulk
     .venv/bin/python -m bench.seed --sizes 20000       # a quick look
+    .venv/bin/python -m bench.seed --methods bulk --sizes 1000000 --ingests 0   # bulk only (other rows kept)
 
 Each size is a `kb generate` graph (5 claims per report, one actor per ten
 claims) loaded by the real `kb seed` command into an emptied, dedicated local
@@ -10,11 +11,22 @@ claims over the command's whole wall time (validation pass included); memory
 is the command's peak resident set, from the kernel. Then `kb serve` runs on
 the largest graph and a client posts `ingestReport` mutations of 5 claims
 about existing actors, one at a time, timing each round trip.
+
+`--methods bulk` runs `kb seed --bulk` instead, against a new store each
+time (it loads only into an empty database): throughput is claims over the
+command's whole wall time, from reading the file to every index online;
+memory is the peak RSS of the command plus that of the importer it runs (the
+two never exceed it together), as the command reports them; the phases'
+seconds are the command's own. Rows of a method not run are kept from the
+previous results.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
 import subprocess
 import time
 from typing import Any
@@ -23,6 +35,7 @@ import httpx
 
 from bench.common import (
     KB,
+    RESULTS,
     Server,
     bench_neo4j,
     cypher,
@@ -37,8 +50,10 @@ from bench.common import (
     write_results,
 )
 from service.config import PROJECT_ROOT
+from service.local_neo4j import LocalNeo4j
 
-COUNTS = "RETURN COUNT { (n) } AS nodes, COUNT { ()-[]->() } AS relationships"
+# Migration nodes are bookkeeping: a bulk load writes them, a transactional one into an emptied store does not.
+COUNTS = "RETURN COUNT { (n) WHERE NOT n:Migration } AS nodes, COUNT { ()-[]->() } AS relationships"
 TOKEN = "bench-writer-token-0123456789"
 INGEST = """
 mutation($input: IngestReportInput!) { ingestReport(input: $input) { created updated unchanged } }
@@ -95,25 +110,87 @@ def ingest_latency(env: dict[str, str], actors: int, count: int) -> dict[str, fl
     return {"p50_ms": new_p50, "p99_ms": new_p99, "repeat_p50_ms": repeat_p50, "repeat_p99_ms": repeat_p99}
 
 
+HEADERS = ["method", "claims", "nodes", "relationships", "load s", "claims/s", "peak RSS MB", "repeat s"]
+HEADERS.append("repeat claims/s")
+
+
+def bulk_row(neo4j: LocalNeo4j, claims: int, actors: int, reports: int) -> dict[str, Any]:
+    """`kb seed --bulk` of the generated graph into a new store of the bench's local server."""
+    graph = generated_graph(actors, reports)
+    fresh_store(neo4j)
+    env = {key: value for key, value in environment(neo4j).items() if key not in ("NEO4J_URI", "NEO4J_DATABASE")}
+    env.update(
+        KB_NEO4J_HOME=str(neo4j.home),
+        KB_NEO4J_BOLT_PORT=str(neo4j.bolt_port),
+        KB_NEO4J_HEAP=neo4j.heap,
+        KB_NEO4J_PAGECACHE=neo4j.pagecache,
+    )
+    print(f"bulk loading {claims:,} claims from {graph.name} ...", flush=True)
+    load = timed([str(KB), "seed", "--bulk", str(graph)], env)
+    [loaded] = cypher(neo4j, COUNTS)
+    phases = dict(
+        (name, float(seconds)) for name, seconds in re.findall(r"(\w+) ([\d.]+) s", load.stdout.split("peak RSS")[0])
+    )
+    rss = re.search(r"peak RSS: kb (\d+) MB, importer (\d+) MB", load.stdout)
+    if rss is None:
+        raise RuntimeError(f"kb seed --bulk did not report its memory:\n{load.stdout}")
+    kb_mb, importer_mb = int(rss.group(1)), int(rss.group(2))
+    return {
+        "method": "bulk",
+        "claims": claims,
+        "actors": actors,
+        "reports": reports,
+        "nodes": loaded["nodes"],
+        "relationships": loaded["relationships"],
+        "seconds": round(load.seconds, 1),
+        "claims_per_s": round(claims / load.seconds),
+        "peak_rss_mb": kb_mb + importer_mb,
+        "kb_peak_rss_mb": kb_mb,
+        "importer_peak_rss_mb": importer_mb,
+        "phases_s": phases,
+        "load_average": load_average(),
+    }
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages, beside a figure measured on shared cores."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def previous_rows(methods: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows of the methods not run now, and the previous ingestReport figures, from the last results."""
+    try:
+        previous = json.loads((RESULTS / "seed.json").read_text())
+    except FileNotFoundError:
+        return [], {}
+    rows = [r for r in previous["rows"] if r.get("method", "transactional") not in methods]
+    for row in rows:
+        row.setdefault("method", "transactional")
+        row.setdefault("measured", previous["machine"]["date"])
+    return rows, previous.get("ingest_report", {})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="Claims per graph.")
     parser.add_argument("--ingests", type=int, default=300, help="ingestReport calls to time.")
     parser.add_argument("--warmup", type=int, default=20_000, help="Claims loaded (and deleted) before timing.")
+    parser.add_argument("--methods", nargs="+", choices=["transactional", "bulk"], default=["transactional", "bulk"])
+    parser.add_argument("--port", type=int, default=7697, help="Bolt port of the bench's own Neo4j.")
     args = parser.parse_args()
 
-    neo4j = bench_neo4j()
+    neo4j = bench_neo4j(port=args.port)
     neo4j.start()
     # A new store, not a delete: `make bench` leaves a graph of up to a million claims there, and deleting
     # that, even in batches, ran past Neo4j's 60 s limit on the statement's own transaction.
     fresh_store(neo4j)
     env = environment(neo4j)
     subprocess.run([str(KB), "schema", "apply"], env=env, check=True, stdout=subprocess.DEVNULL)
-    if args.warmup:
+    if args.warmup and "transactional" in args.methods:
         # A fresh JVM compiles as it goes: the first load would measure the compiler.
         timed([str(KB), "seed", str(generated_graph(max(10, args.warmup // 10), max(1, args.warmup // 5)))], env)
-    rows: list[dict[str, Any]] = []
-    for claims in sorted(args.sizes):
+    rows, ingest_report = previous_rows(args.methods)
+    for claims in sorted(args.sizes) if "transactional" in args.methods else []:
         actors, reports = max(10, claims // 10), max(1, claims // 5)
         graph = generated_graph(actors, reports)
         empty_database(neo4j)
@@ -126,6 +203,7 @@ def main() -> None:
             raise RuntimeError(f"a repeated load changed the graph: {loaded} then {reloaded}")
         rows.append(
             {
+                "method": "transactional",
                 "claims": claims,
                 "actors": actors,
                 "reports": reports,
@@ -137,28 +215,45 @@ def main() -> None:
                 "repeat_seconds": round(again.seconds, 1),
                 "repeat_claims_per_s": round(claims / again.seconds),
                 "repeat_peak_rss_mb": round(again.peak_rss_mb),
+                "load_average": load_average(),
             }
         )
-    latency = ingest_latency(env, actors=rows[-1]["actors"], count=args.ingests)
+    for claims in sorted(args.sizes) if "bulk" in args.methods else []:
+        rows.append(bulk_row(neo4j, claims, max(10, claims // 10), max(1, claims // 5)))
+    rows.sort(key=lambda r: (r["method"] != "transactional", r["claims"]))
+    largest = max(rows, key=lambda r: r["claims"])
+    if args.ingests:
+        # On the graph the last load left (the largest of those run now).
+        ingest_report = ingest_latency(env, actors=largest["actors"], count=args.ingests)
+    latency = ingest_report
     table = markdown_table(
-        ["claims", "nodes", "relationships", "load s", "claims/s", "peak RSS MB", "repeat s", "repeat claims/s"],
+        HEADERS,
         [
             [
+                r["method"],
                 f"{r['claims']:,}",
                 f"{r['nodes']:,}",
                 f"{r['relationships']:,}",
                 r["seconds"],
                 f"{r['claims_per_s']:,}",
                 r["peak_rss_mb"],
-                r["repeat_seconds"],
-                f"{r['repeat_claims_per_s']:,}",
+                r.get("repeat_seconds", "-"),
+                f"{r['repeat_claims_per_s']:,}" if "repeat_claims_per_s" in r else "-",
             ]
             for r in rows
         ],
     )
+    for r in rows:
+        if r["method"] == "bulk":
+            phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in r["phases_s"].items())
+            table += (
+                f"\n\nbulk, {r['claims']:,} claims: {phases}; peak RSS kb {r['kb_peak_rss_mb']} MB + importer "
+                f"{r['importer_peak_rss_mb']} MB; load average {r['load_average']}"
+            )
     table += (
-        f"\n\ningestReport, 5 claims, on the {rows[-1]['claims']:,}-claim graph, {args.ingests} calls over HTTP: "
-        f"new report p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms; "
+        f"\n\ningestReport, 5 claims, on the {largest['claims']:,}-claim graph, "
+        + (f"{args.ingests} calls over HTTP: " if args.ingests else "(the previous run's figures): ")
+        + f"new report p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms; "
         f"same report again p50 {latency['repeat_p50_ms']:.1f} ms, p99 {latency['repeat_p99_ms']:.1f} ms"
     )
     write_results("seed", rows, table, {"ingest_report": latency, "neo4j_heap": neo4j.heap})

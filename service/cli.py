@@ -43,9 +43,11 @@ from service.database_check import Unreachable, check_reachable
 from service.errors import KBError
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
+from service.ingest.bulk import BulkResult, bulk_seed
 from service.ingest.export import ExportFile, NoReport, export_graph, unexpressible
 from service.ingest.generate import GraphShape
 from service.ingest.generate import generate as generate_graph
+from service.ingest.import_set import NotImportable
 from service.ingest.loader import DEFAULT_BATCH, LoadSummary, database_is_empty, load_documents
 from service.ingest.models import seed_json_schema
 from service.ingest.references import existing
@@ -277,6 +279,17 @@ def seed(
         int, typer.Option(metavar="N", min=1, max=5_000, help="Reports per transaction.")
     ] = DEFAULT_BATCH,
     progress_every: Annotated[float, PROGRESS_OPTION] = DEFAULT_INTERVAL_S,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="First load into an empty database with Neo4j's offline importer (local server: stopped, "
+            "loaded, restarted; remote: writes the import set and the command to run on its host).",
+        ),
+    ] = False,
+    import_dir: Annotated[
+        Path | None, typer.Option(help="With --bulk: where to write (and keep) the importer's input.")
+    ] = None,
 ) -> None:
     """Validate seed files whole, then load them in batches of reports (idempotent, never half a report).
 
@@ -286,6 +299,9 @@ def seed(
     if offline and not dry_run:
         raise _fail("--offline needs --dry-run: loading needs a database")
     settings = _settings()
+    if bulk and not dry_run:
+        _bulk_seed(settings, paths, import_dir, if_empty, progress_every)
+        return
     with SeedCheck() as check:
         with Meter(err, "validating", "documents", interval_s=progress_every) as meter:
             validation = check.read(paths, on_document=meter.advance)
@@ -347,6 +363,66 @@ def _report_validation(check: SeedCheck, validation: Validation, unchecked_becau
             err.print(f"  {reference}", markup=False, highlight=False)
         if validation.unresolved > check.keep:
             err.print(f"  ... and {validation.unresolved - check.keep} more", markup=False)
+
+
+def _print_problems(validation: Validation) -> typer.Exit:
+    for problem in validation.problems:
+        err.print(str(problem), markup=False, highlight=False)
+    if validation.more_problems:
+        err.print(f"... and {validation.more_problems} more", markup=False)
+    return _fail(f"{validation.problem_count} problem(s) in {validation.documents} document(s); nothing was loaded")
+
+
+def _bulk_seed(
+    settings: Settings, paths: list[Path], import_dir: Path | None, if_empty: bool, progress_every: float
+) -> None:
+    async def run() -> BulkResult:
+        with Meter(err, "validating and converting", "documents", interval_s=progress_every) as meter:
+            return await bulk_seed(
+                settings,
+                paths,
+                import_dir,
+                on_document=meter.advance,
+                on_phase=lambda name: err.print(name, highlight=False),
+                on_lap=lambda phase, seconds: err.print(f"  {phase} {seconds:.1f} s", highlight=False),
+            )
+
+    try:
+        check_reachable(settings)
+    except Unreachable as error:
+        raise _fail(escape(str(error))) from None
+    try:
+        with _on_interrupt("a bulk load interrupted leaves the local server stopped or empty: `kb neo4j status`"):
+            result = asyncio.run(run())
+    except (LocalNeo4jError, FileExistsError, NotImportable, TimeoutError, RuntimeError) as error:
+        raise _fail(str(error)) from error
+    except KBError as error:
+        raise _fail(f"{error.message} ({settings.effective_neo4j_uri()})") from error
+    except Neo4jError as error:
+        raise _fail(f"Neo4j refused the operation: {error.message or error}") from error
+    if result.outcome == "invalid":
+        raise _print_problems(result.validation)
+    if result.outcome == "not-empty":
+        if if_empty:
+            out.print("database already holds data; seeds not loaded (--if-empty)")
+            return
+        raise _fail("--bulk loads only into an empty database, and this one holds data; use `kb seed` without --bulk")
+    assert result.import_set is not None
+    counts = result.import_set.counts
+    if result.outcome == "import-set-written":
+        raise _fail(
+            f"{settings.effective_neo4j_uri()} is not the local server: Neo4j's importer must run on the database's "
+            f"own host. The import set ({result.validation.documents} report(s)) is in {result.import_set.directory}; "
+            f"there, with the database stopped, run {result.script} (it says what to do after)"
+        )
+    out.print(
+        f"loaded {result.validation.documents} report(s) with Neo4j's importer: "
+        + ", ".join(f"{counts[label]} {label}" for label in ("Actor", "Report", "Event", "Claim"))
+        + " nodes"
+    )
+    out.print("  " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.phases.items()))
+    rss = result.peak_rss_mb
+    out.print(f"  peak RSS: kb {rss['kb']:.0f} MB, importer {rss['importer']:.0f} MB")
 
 
 # -- kb export ---------------------------------------------------------------

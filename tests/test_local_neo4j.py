@@ -1,11 +1,15 @@
-"""The local server's record (KB_NEO4J_HOME/server.json): what the environment leaves unset comes from it, what
-the environment sets wins, a record that cannot be read is no record. (The real server, started and found from
-fresh shells: tests/e2e/test_local_server.py.)"""
+"""The local server's launcher: what it takes for a process to be stopped; and its record
+(KB_NEO4J_HOME/server.json): what the environment leaves unset comes from it, what the environment sets wins, a
+record that cannot be read is no record. (The real server, started and found from fresh shells:
+tests/e2e/test_local_server.py.)"""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +17,7 @@ import pytest
 
 from service.config import Settings
 from service.config_check import checked_settings
-from service.local_neo4j import RECORD_NAME, LocalNeo4j, ServerRecord, recorded_settings
+from service.local_neo4j import RECORD_NAME, LocalNeo4j, ServerRecord, _alive, recorded_settings
 
 STARTED = datetime(2026, 12, 1, 18, 40, tzinfo=UTC)
 
@@ -108,3 +112,29 @@ def test_given_settings_are_left_as_given(tmp_path: Path) -> None:
     given = Settings(KB_NEO4J_HOME=str(tmp_path), KB_NEO4J_BOLT_PORT=17900)
 
     assert recorded_settings(given).local_neo4j_bolt_port == 17900
+
+
+# Starts a child that exits at once and is never reaped (a zombie), prints its pid, and lives on a while.
+PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "pass"])
+print(child.pid, flush=True)
+time.sleep(30)
+"""
+
+
+def test_a_process_that_exited_is_not_alive_even_when_its_parent_has_not_reaped_it() -> None:
+    # `kb seed --bulk` stops a server that another process (the bench, a test session) started and still runs.
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        assert not _alive(pid)
+        assert _alive(parent.pid)
+    finally:
+        parent.kill()
+        parent.wait()

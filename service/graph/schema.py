@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import LiteralString
 
@@ -68,6 +71,31 @@ async def apply_schema(db: Database, schema_dir: Path) -> int:
     await db.write("CALL db.awaitIndexes(300)", {})
     await migrate(db)
     return len(statements)
+
+
+INDEX_STATES: LiteralString = "SHOW INDEXES YIELD name, state, populationPercent RETURN name, state, populationPercent"
+
+
+async def wait_for_indexes(db: Database, timeout_s: float, on_progress: Callable[[float], None] | None = None) -> None:
+    """Return once every index is online; raise TimeoutError after ``timeout_s``, RuntimeError if one failed.
+
+    Polled rather than ``db.awaitIndexes``, whose transaction the server's transaction timeout would stop
+    while a large graph's indexes are still being built. ``on_progress`` gets the mean population percent.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        indexes = await db.read(INDEX_STATES, {})
+        failed = [i["name"] for i in indexes if i["state"] == "FAILED"]
+        if failed:
+            raise RuntimeError(f"index(es) failed to build: {', '.join(failed)}")
+        if all(i["state"] == "ONLINE" for i in indexes):
+            return
+        if on_progress is not None and indexes:
+            on_progress(sum(float(i["populationPercent"]) for i in indexes) / len(indexes))
+        if time.monotonic() > deadline:
+            waiting = [i["name"] for i in indexes if i["state"] != "ONLINE"]
+            raise TimeoutError(f"indexes not online after {timeout_s:.0f} s: {', '.join(waiting)}")
+        await asyncio.sleep(0.5)
 
 
 async def migrate(db: Database) -> list[str]:

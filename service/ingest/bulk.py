@@ -1,0 +1,183 @@
+"""A first load with Neo4j's own offline importer: ``kb seed --bulk``.
+
+Validation is the same as ``kb seed``'s (every document against the models,
+every reference against the input and the database), and the documents are
+converted into an import set (service/ingest/import_set.py) in the same
+pass. Only when everything is valid and the database holds no knowledge-base
+node does anything happen to the database:
+
+- on the local server (NEO4J_URI unset) the server is stopped, the importer
+  replaces its database with the import set, the server is started again,
+  the constraints and indexes of schema/ are created, and the command waits
+  until every index is online;
+- against any other server it refuses: the importer must run on the
+  database's own host, so the import set is left in a directory with
+  ``import.sh``, the exact command to run there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import resource
+import shutil
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import LiteralString
+
+from service.config import Settings
+from service.graph.driver import Database, Run
+from service.graph.schema import migrate, schema_statements, wait_for_indexes
+from service.ingest.import_set import EMPTY_LISTS, ImportSet, ImportSetWriter
+from service.ingest.loader import database_is_empty
+from service.ingest.references import existing
+from service.ingest.validation import SeedCheck, Validation
+from service.local_neo4j import LocalNeo4j, LocalNeo4jError
+
+INDEX_TIMEOUT_S = 1_800.0
+
+
+@dataclass
+class BulkResult:
+    """What ``kb seed --bulk`` did: ``outcome`` is one of invalid, not-empty, loaded, import-set-written."""
+
+    outcome: str
+    validation: Validation
+    import_set: ImportSet | None = None
+    script: Path | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def peak_rss_mb(self) -> dict[str, float]:
+        """Peak resident memory of this process and of the largest program it ran (the importer)."""
+        return {
+            "kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "importer": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        }
+
+
+class _Clock:
+    def __init__(self, phases: dict[str, float], on_lap: Callable[[str, float], None] | None) -> None:
+        self.phases = phases
+        self.on_lap = on_lap
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = round(now - self.last, 2)
+        self.last = now
+        if self.on_lap is not None:
+            self.on_lap(phase, self.phases[phase])
+
+
+def _statement(cypher: LiteralString) -> Callable[[Run], Awaitable[object]]:
+    async def work(run: Run) -> object:
+        return await run(cypher, {})
+
+    return work
+
+
+async def _validate_and_convert(
+    db: Database, paths: Sequence[Path], directory: Path, on_document: Callable[[], None] | None
+) -> tuple[Validation, ImportSet | None, bool]:
+    """(validation, import set if valid and the database is empty, whether it is empty)."""
+    applied_at = dt.datetime.now(dt.UTC).isoformat()
+    writer = ImportSetWriter(directory, applied_at)
+    try:
+        with SeedCheck() as check:
+            validation = check.read(paths, on_document=on_document, on_valid=writer.add)
+            if validation.unresolved:
+                validation = await check.resolve(lambda wanted: existing(db, wanted))
+        empty = validation.ok and await database_is_empty(db)
+        if not empty:
+            writer.discard()
+            return validation, None, empty
+        return validation, writer.finish(), empty
+    except BaseException:
+        writer.discard()
+        raise
+
+
+async def bulk_seed(
+    settings: Settings,
+    paths: Sequence[Path],
+    import_dir: Path | None = None,
+    on_document: Callable[[], None] | None = None,
+    on_phase: Callable[[str], None] | None = None,
+    on_lap: Callable[[str, float], None] | None = None,
+) -> BulkResult:
+    """Validate, convert, and (on the local server) import, restart and index; see the module's docstring.
+
+    ``on_phase`` is told when a phase starts, ``on_lap`` when one ends and how long it took (seconds).
+    ``import_dir`` keeps the import set there; by default a local load removes it once loaded, and a remote
+    one writes it to ``kb-import`` in the working directory.
+    """
+    phases: dict[str, float] = {}
+    clock = _Clock(phases, on_lap)
+    local = LocalNeo4j.from_settings(settings) if settings.neo4j_uri is None else None
+    if local is not None:
+        local.start()
+        clock.lap("start_server")
+        directory = import_dir or local.home / "import" / "kb-bulk"
+        if import_dir is None:
+            shutil.rmtree(directory, ignore_errors=True)  # ours, left by a load that failed
+    else:
+        directory = import_dir or Path("kb-import")
+    if directory.exists() and any(directory.iterdir()):
+        raise FileExistsError(f"{directory} is not empty; name an empty or new directory for the import set")
+
+    db = Database.connect(settings)
+    try:
+        validation, import_set, empty = await _validate_and_convert(db, paths, directory, on_document)
+    finally:
+        await db.close()
+    clock.lap("validate_and_convert")
+    if not validation.ok:
+        return BulkResult("invalid", validation, phases=phases)
+    if import_set is None or not empty:
+        return BulkResult("not-empty", validation, phases=phases)
+    if local is None:
+        script = import_set.write_script(settings.neo4j_database)
+        return BulkResult("import-set-written", validation, import_set, script, phases)
+
+    def phase(name: str) -> None:
+        if on_phase is not None:
+            on_phase(name)
+
+    phase("stopping the server")
+    local.stop()
+    clock.lap("stop_server")
+    phase("importing")
+    try:
+        await asyncio.to_thread(local.import_database, import_set.arguments(), settings.neo4j_database)
+    except LocalNeo4jError as error:
+        raise LocalNeo4jError(
+            f"{error}\nThe server is left stopped and its database is likely unusable (the import set is in "
+            f"{directory}); remove {local.home / 'data' / 'databases' / settings.neo4j_database} and "
+            f"{local.home / 'data' / 'transactions' / settings.neo4j_database} to start it empty"
+        ) from error
+    clock.lap("import")
+    phase("starting the server")
+    await asyncio.to_thread(local.start)
+    clock.lap("restart_server")
+    phase("building indexes")
+    # Building indexes over a large graph keeps the server busy: no statement here is held to the usual timeout.
+    db = Database.connect(settings.model_copy(update={"neo4j_query_timeout_s": INDEX_TIMEOUT_S}))
+    try:
+        for statement in EMPTY_LISTS:
+            await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
+        clock.lap("empty_lists")
+        for statement in schema_statements(settings.schema_dir):
+            # DDL from the repository's own files; a constraint checks every node it covers, past the usual timeout
+            await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
+        await wait_for_indexes(db, INDEX_TIMEOUT_S)
+        await migrate(db)  # nothing to do: the import set records every migration as done
+    finally:
+        await db.close()
+    clock.lap("indexes")
+    if import_dir is None:
+        shutil.rmtree(directory, ignore_errors=True)
+    phases["total"] = round(sum(phases.values()), 2)
+    return BulkResult("loaded", validation, import_set, phases=phases)
