@@ -34,10 +34,11 @@ CHUNK = 500  # documents per call of batch_of
 
 # Node files: label -> header. The first column is the node's id in its ID space.
 NODE_HEADERS: dict[str, str] = {
-    "Actor": "id:ID(Actor),name,kind,aliases:string[],aliasText,description,anonymous:boolean,descriptor,hash",
+    "Actor": "id:ID(Actor),name,kind,aliases:string[],aliasText,description,anonymous:boolean,descriptor,background,"
+    "hash",
     "Report": "id:ID(Report),title,url,publishedAt,kind,hash",
-    "Event": "id:ID(Event),name,kind,startDate,endDate,place,status,description,hash",
-    "Claim": "id:ID(Claim),text,quote,modality,proposition,retracted:boolean,hash,firstReportedAt,"
+    "Event": "id:ID(Event),name,kind,startDate,endDate,place,status,description,background,hash",
+    "Claim": "id:ID(Claim),text,quote,modality,proposition,evidence:string[],retracted:boolean,hash,firstReportedAt,"
     "sourceAnonymous:boolean",
     "Name": "key:ID(Name)",
     "Migration": "name:ID(Migration),appliedAt",
@@ -56,10 +57,14 @@ REL_FILES: dict[str, tuple[str, str, str | None]] = {
     "about": ("ABOUT", ":START_ID(Claim),:END_ID(Actor),actorId,liveClaimId,sourceAnonymous:boolean", "claims"),
     "aboutEvents": ("ABOUT", ":START_ID(Claim),:END_ID(Event)", "claims"),
     "reportedIn": ("REPORTED_IN", ":START_ID(Claim),:END_ID(Report)", None),
-    "relations": ("RELATED_TO", ":START_ID(Actor),:END_ID(Actor),id,kind,since,until,evidence:string[],hash", None),
+    "relations": (
+        "RELATED_TO",
+        ":START_ID(Actor),:END_ID(Actor),id,kind,since,until,evidence:string[],background,hash",
+        None,
+    ),
 }
 LABEL_OF = {"actors": "Actor", "reports": "Report", "events": "Event", "claims": "Claim"}
-EVENT_COLUMNS = ("id", "name", "kind", "startDate", "endDate", "place", "status", "description", "hash")
+EVENT_COLUMNS = ("id", "name", "kind", "startDate", "endDate", "place", "status", "description", "background", "hash")
 
 
 # The importer cannot write an empty list (an empty field is no property): what `kb seed` writes as [] is set
@@ -67,6 +72,7 @@ EVENT_COLUMNS = ("id", "name", "kind", "startDate", "endDate", "place", "status"
 EMPTY_LISTS: tuple[LiteralString, ...] = (
     "MATCH (n:Actor) WHERE n.aliases IS NULL SET n.aliases = []",
     "MATCH ()-[r:RELATED_TO]->() WHERE r.evidence IS NULL SET r.evidence = []",
+    "MATCH (n:Claim) WHERE n.evidence IS NULL SET n.evidence = []",
 )
 
 
@@ -310,7 +316,7 @@ class ImportSetWriter:
             write(
                 "Claim.partial",
                 f"{key},{_text(row['text'])},{_text(row['quote'])},{row['modality']},{row['proposition'] or ''},"
-                f"false,{row['hash']}\t{source}\n",
+                f"{_field(row['evidence'])},false,{row['hash']}\t{source}\n",
             )
             for _, actor in links.get("about", ()):
                 write("about.partial", f"{key},{actor},{actor},{key}\t{source}\n")
@@ -325,7 +331,7 @@ class ImportSetWriter:
                 "Actor",
                 f"{key},{_text(row['name'])},{row['kind']},{_field(aliases)},{_text(alias_text)},"
                 f"{_text(row['description'])},{'true' if row['anonymous'] else 'false'},"
-                f"{_text(row['descriptor'])},{row['hash']}\n",
+                f"{_text(row['descriptor'])},{_text(row['background'])},{row['hash']}\n",
             )
             for name_key, _ in links.get("names", ()):
                 self.name_keys.add(name_key)
@@ -419,7 +425,7 @@ class ImportSetWriter:
         self.files.create("relations", REL_FILES["relations"][1])
         for row in self.relations.values():
             values = (row["from"], row["to"], row["id"], row["kind"], row["since"], row["until"], row["evidence"])
-            self.files.write("relations", _line((*values, row["hash"])))
+            self.files.write("relations", _line((*values, row["background"], row["hash"])))
 
     def _write_migrations(self) -> None:
         self.files.create("Migration", NODE_HEADERS["Migration"])
