@@ -544,7 +544,11 @@ def serve(
             # Each worker writes its figures here; /metrics in any worker sums them all.
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
         # uvicorn shuts down gracefully on SIGINT or SIGTERM, then raises the signal again (with several workers,
-        # not): that is the end of serving, not a failure.
+        # not) under the handlers it found: that is the end of serving, not a failure. Those handlers do nothing,
+        # so uvicorn.run returns; one that raised would raise inside uvicorn's event loop, where its lifespan task
+        # could log the cancellation as an error, traceback and all.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _serving_ends)
         with suppress(Interrupted):
             uvicorn.run(
                 "service.app:create_app",
@@ -571,6 +575,10 @@ def serve(
 
 def _interrupted(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
+
+
+def _serving_ends(signum: int, frame: FrameType | None) -> None:
+    """While uvicorn serves: it has its own handlers, and re-raises the signal under this one once shut down."""
 
 
 def _end_as_interrupted(stop: Interrupted) -> None:
