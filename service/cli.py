@@ -258,7 +258,10 @@ def schema_export(
 # -- kb seed -----------------------------------------------------------------
 
 PROGRESS_OPTION = typer.Option(
-    "--progress-every", min=0.1, help="Off a terminal: seconds between progress lines (a terminal gets a bar)."
+    "--progress-every",
+    metavar="SECONDS",
+    min=0.1,
+    help="Off a terminal: seconds between progress lines (a terminal gets a bar).",
 )
 
 
@@ -288,7 +291,7 @@ def seed(
         ),
     ] = False,
     import_dir: Annotated[
-        Path | None, typer.Option(help="With --bulk: where to write (and keep) the importer's input.")
+        Path | None, typer.Option(metavar="DIR", help="With --bulk: where to write (and keep) the importer's input.")
     ] = None,
 ) -> None:
     """Validate seed files whole, then load them in batches of reports (idempotent, never half a report).
@@ -430,15 +433,22 @@ def _bulk_seed(
 
 @app.command("export", epilog=cli_help.EXPORT)
 def export(
-    directory: Annotated[Path, typer.Argument(help="Where to write graph.jsonl (or graph.yaml); created if missing.")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="JSON Lines, or YAML.")] = ExportFormat.JSONL,
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to write graph.jsonl (or graph.yaml); created if missing.")
+    ],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", metavar="jsonl|yaml", help="JSON Lines, or YAML.")
+    ] = ExportFormat.JSONL,
     allow_loss: Annotated[
         bool,
         typer.Option("--allow-loss", help="Export even what the seed format cannot hold all of, leaving that out."),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace an earlier export in the directory.")] = False,
     statement_timeout: Annotated[
-        float, typer.Option(min=1, help="Seconds each of the export's reads may take (they scan the whole graph).")
+        float,
+        typer.Option(
+            metavar="SECONDS", min=1, help="Seconds each of the export's reads may take (they scan the whole graph)."
+        ),
     ] = EXPORT_TIMEOUT_S,
     progress_every: Annotated[float, PROGRESS_OPTION] = DEFAULT_INTERVAL_S,
 ) -> None:
