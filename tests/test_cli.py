@@ -11,10 +11,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bench.cli import black_hole as bench_black_hole
 from service.cli import app
 from service.cli_help import VARIABLES
 from service.config import PROJECT_ROOT, Settings
@@ -143,24 +142,9 @@ def assert_one_line(done: subprocess.CompletedProcess[str], elapsed: float, line
 
 @pytest.fixture
 def black_hole() -> Iterator[str]:
-    """The URI of a server that takes connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-
-    def take() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=take, daemon=True).start()
-    yield f"bolt://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-    for connection in held:
-        connection.close()
+    """The URI of a server that takes connections and never answers (bench/cli.py measures the same case)."""
+    with bench_black_hole() as uri:
+        yield uri
 
 
 # (`seed --dry-run` needs no database: tests/ingest/test_kb_seed.py checks what it says without one.)
