@@ -28,10 +28,19 @@ KB = Path(sys.executable).parent / "kb"
 PASSWORD = "kb-bench-password"
 
 
-def bench_neo4j(heap: str = "4g", pagecache: str = "4g", port: int = 7697) -> LocalNeo4j:
-    """A Neo4j of its own (own store, own port), sized for a million claims; never the developer's."""
+def bench_neo4j(heap: str | None = None, pagecache: str | None = None, port: int | None = None) -> LocalNeo4j:
+    """A Neo4j of its own (own store, own port), sized for a million claims; never the developer's.
+
+    What is not passed comes from KB_BENCH_NEO4J_HEAP, KB_BENCH_NEO4J_PAGECACHE and KB_BENCH_NEO4J_BOLT_PORT
+    (4g, 4g, 7697 when unset), so two checkouts can each run a benchmark on one machine.
+    """
     return LocalNeo4j(
-        home=BENCH_HOME / "neo4j", bolt_port=port, user="neo4j", password=PASSWORD, heap=heap, pagecache=pagecache
+        home=BENCH_HOME / "neo4j",
+        bolt_port=port or int(os.environ.get("KB_BENCH_NEO4J_BOLT_PORT", "7697")),
+        user="neo4j",
+        password=PASSWORD,
+        heap=heap or os.environ.get("KB_BENCH_NEO4J_HEAP", "4g"),
+        pagecache=pagecache or os.environ.get("KB_BENCH_NEO4J_PAGECACHE", "4g"),
     )
 
 

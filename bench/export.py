@@ -37,9 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=100_000, help="Claims in the generated graph.")
     parser.add_argument("--rounds", type=int, default=3, help="Rounds of validation and of export.")
-    parser.add_argument("--port", type=int, default=7697, help="The bench Neo4j's Bolt port.")
-    parser.add_argument("--heap", default="4g")
-    parser.add_argument("--pagecache", default="4g")
+    parser.add_argument("--port", type=int, help="The bench Neo4j's Bolt port (KB_BENCH_NEO4J_BOLT_PORT, 7697).")
+    parser.add_argument("--heap", help="KB_BENCH_NEO4J_HEAP, 4g.")
+    parser.add_argument("--pagecache", help="KB_BENCH_NEO4J_PAGECACHE, 4g.")
     args = parser.parse_args()
 
     actors, reports = max(10, args.claims // 10), max(1, args.claims // 5)

@@ -176,7 +176,7 @@ def main() -> None:
     parser.add_argument("--ingests", type=int, default=300, help="ingestReport calls to time.")
     parser.add_argument("--warmup", type=int, default=20_000, help="Claims loaded (and deleted) before timing.")
     parser.add_argument("--methods", nargs="+", choices=["transactional", "bulk"], default=["transactional", "bulk"])
-    parser.add_argument("--port", type=int, default=7697, help="Bolt port of the bench's own Neo4j.")
+    parser.add_argument("--port", type=int, help="Bolt port of the bench's own Neo4j (KB_BENCH_NEO4J_BOLT_PORT, 7697).")
     args = parser.parse_args()
 
     neo4j = bench_neo4j(port=args.port)
