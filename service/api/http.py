@@ -1,24 +1,24 @@
-"""/graphql over HTTP, as the GraphQL over HTTP specification has it, on Strawberry's ASGI view.
+"""/graphql over HTTP, as the GraphQL over HTTP specification has it, on Strawberry's schema.
 
-Two layers:
+``GraphQLEndpoint``, an ASGI app, answers what is about HTTP before any
+GraphQL is read: the media type to answer in
+(`application/graphql-response+json` when the client accepts it, else
+`application/json`; 406 when neither), the method (405), oversized headers
+(431) and query strings (414), the body's media type (415), size (413) and
+how long it takes to arrive (408), the request's JSON shape (400: not JSON,
+not an object, a batch, a field of the wrong type) and credentials (401
+where reads need a token). Each refusal is a GraphQL-shaped JSON body whose
+error has `extensions.code`.
 
-- ``GraphQLEndpoint``, an ASGI app in front of the view, answers what is
-  about HTTP before any GraphQL is read: the media type to answer in
-  (`application/graphql-response+json` when the client accepts it, else
-  `application/json`; 406 when neither), the method (405), oversized headers
-  (431) and query strings (414), the body's media type (415), size (413) and
-  how long it takes to arrive (408), and the request's JSON shape (400: not
-  JSON, not an object, a batch, a field of the wrong type). Each refusal is a
-  GraphQL-shaped JSON body whose error has `extensions.code`.
-- ``GraphQLView``, Strawberry's ASGI view, through its documented hooks:
-  ``get_context`` (credentials, 401 where reads need a token),
-  ``decode_json``/``encode_json`` (orjson), ``process_result`` (error codes,
-  and the status: a request error, one with no `data`, is 400 under the new
-  media type and 200 under the old one; 403, 405 and Apollo's 200 for a
-  persisted query not found keep their own). Strawberry then runs every
-  operation through its schema extensions (service.api.gate: persisted
-  queries, operation selection, limits; validation; error codes), queries
-  and mutations alike.
+It then hands the operation to ``schema.execute``, Strawberry's public entry
+point, which runs it through the schema extensions (service.api.gate:
+persisted queries, operation selection, limits; validation; compiled reads;
+error codes), queries and mutations alike, GET allowing queries only. The
+result is answered with its errors coded and the status the specification
+gives: a request error, one with no `data`, is 400 under the new media type
+and 200 under the old one; 403, 405 and Apollo's 200 for a persisted query
+not found keep their own. The body is read and decoded once, here;
+Strawberry's HTTP view, which would read it again, is not used.
 """
 
 from __future__ import annotations
@@ -29,21 +29,27 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from starlette.types import Receive, Scope, Send
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from service.api.auth import Credentials
 from service.api.context import Context
 from service.api.errors import coded_error
-from service.api.gate import BAD_REQUEST, FORBIDDEN, METHOD_NOT_ALLOWED, PERSISTED_QUERY_NOT_FOUND, Admission
+from service.api.gate import (
+    BAD_REQUEST,
+    FORBIDDEN,
+    METHOD_NOT_ALLOWED,
+    OPERATION_RESOLUTION_FAILURE,
+    PERSISTED_QUERY_NOT_FOUND,
+    Admission,
+)
 from service.api.schema import schema
 from service.errors import shortened
 from service.observability import count_error, current_request_id
@@ -55,6 +61,8 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 DID_YOU_MEAN = re.compile(r"\s*Did you mean .*$", re.S)
 # Request errors whose status is their own, whatever the media type.
 STATUS_OF_CODE = {BAD_REQUEST: 400, PERSISTED_QUERY_NOT_FOUND: 200, FORBIDDEN: 403, METHOD_NOT_ALLOWED: 405}
+QUERIES_ONLY = frozenset({OperationType.QUERY})
+EVERY_OPERATION = frozenset({OperationType.QUERY, OperationType.MUTATION, OperationType.SUBSCRIPTION})
 
 
 def json_bytes(content: Any) -> bytes:
@@ -96,16 +104,6 @@ class GraphQLRequest:
     extensions: dict[str, Any]
 
 
-@dataclass
-class Exchange:
-    """One request's passage through the view: what the endpoint read, where the view's hooks leave the
-    status and headers (the response object Strawberry hands ``get_context``)."""
-
-    media: str
-    request: GraphQLRequest
-    response: Response | None = None
-
-
 def negotiate(accept: str | None) -> str | None:
     """The media type to answer in; None when the client accepts neither of ours."""
     if not accept:
@@ -143,33 +141,56 @@ def decode(data: str | bytes, what: str) -> Any:
         raise RequestRefused(400, "BAD_REQUEST", f"{what} is not JSON: {shortened(str(error), 120)}") from None
 
 
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view with the service's context, JSON and results; see the module's docstring."""
+class GraphQLEndpoint:
+    """The ASGI endpoint: HTTP's checks, then the operation through ``schema.execute``. ``state`` carries
+    settings, the driver, tokens and the persisted queries."""
 
     def __init__(self, state: Any) -> None:
-        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True, subscription_protocols=())
         self.state = state
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        exchange: Exchange = request.state.kb
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        media = negotiate(", ".join(request.headers.getlist("accept")))
+        try:
+            if media is None:
+                raise RequestRefused(406, "NOT_ACCEPTABLE", f"answers are {GRAPHQL_RESPONSE} or {JSON}")
+            graphql_request = await self.read(request, scope, receive)
+            context = self.context(request, graphql_request)
+        except RequestRefused as refused:
+            await _refusal(refused, media or JSON)(scope, receive, send)
+            return
+        except ClientGone:
+            return
+        try:
+            result = await schema.execute(
+                graphql_request.query,
+                variable_values=graphql_request.variables,
+                context_value=context,
+                operation_name=graphql_request.operation_name,
+                allowed_operation_types=QUERIES_ONLY if request.method == "GET" else EVERY_OPERATION,
+                operation_extensions=graphql_request.extensions,
+            )
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as error:
+            # service.api.gate refuses these first, with the same codes; Strawberry checks them again.
+            await _refusal(_refused_by_strawberry(error), media)(scope, receive, send)
+            return
+        status, headers, body = self.answer(result, media)
+        await JSONBody(body, status_code=status, headers=headers, media_type=media)(scope, receive, send)
+
+    def context(self, request: Request, graphql_request: GraphQLRequest) -> Context:
+        """The resolvers' context: credentials (401 where reads need a token), the gate's admission."""
         settings = self.state.settings
         credentials = Credentials.from_header(request.headers.get("authorization"), self.state.tokens)
         if settings.read_requires_token and credentials.role is None:
             reason = "the token is not valid" if credentials.presented else "this endpoint needs a bearer token"
             raise RequestRefused(401, "UNAUTHENTICATED", reason, {"www-authenticate": "Bearer"})
-        assert isinstance(response, Response)
-        exchange.response = response
-        admission = Admission(exchange.request.operation_name, self.state.persisted, settings)
+        admission = Admission(graphql_request.operation_name, self.state.persisted, settings)
         return Context.create(self.state.db, settings, current_request_id(), credentials, admission)
 
-    def decode_json(self, data: str | bytes) -> object:
-        return decode(data, "the request")
-
-    def encode_json(self, data: object) -> bytes:
-        return json_bytes(data)
-
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
-        exchange: Exchange = request.state.kb
+    def answer(self, result: ExecutionResult, media: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """The status, headers and body of ``result``: errors coded; a request error (one with no `data`) is 400
+        under the new media type and 200 under the old one; 403, 405 and Apollo's 200 for a persisted query
+        not found keep their own."""
         request_id = current_request_id() or "-"
         errors = [e if (e.extensions or {}).get("code") else coded_error(e, request_id) for e in result.errors or ()]
         formatted = _counted([e.formatted for e in errors])
@@ -179,54 +200,23 @@ class GraphQLView(GraphQL[Context, None]):
         if result.data is None and errors and all(e.path is None for e in errors):
             # A request error: nothing ran, so there is no `data` at all.
             code = str(formatted[0]["extensions"]["code"])
-            assert exchange.response is not None
-            exchange.response.status_code = STATUS_OF_CODE.get(code, 400 if exchange.media == GRAPHQL_RESPONSE else 200)
-            if code == METHOD_NOT_ALLOWED:
-                exchange.response.headers["allow"] = "POST"
-            return {"errors": formatted}
-        body: GraphQLHTTPResponse = {"data": result.data}
+            status = STATUS_OF_CODE.get(code, 400 if media == GRAPHQL_RESPONSE else 200)
+            return status, {"allow": "POST"} if code == METHOD_NOT_ALLOWED else {}, {"errors": formatted}
+        body: dict[str, Any] = {"data": result.data}
         if formatted:
             body["errors"] = formatted
         if result.extensions:
             body["extensions"] = result.extensions
-        return body
+        return 200, {}, body
 
-
-class GraphQLEndpoint:
-    """The ASGI endpoint: HTTP's checks, then the view. ``state`` carries settings, the driver, tokens and the
-    persisted queries."""
-
-    def __init__(self, state: Any) -> None:
-        self.state = state
-        self.view = GraphQLView(state)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
-        media = negotiate(", ".join(request.headers.getlist("accept")))
-        try:
-            if media is None:
-                raise RequestRefused(406, "NOT_ACCEPTABLE", f"answers are {GRAPHQL_RESPONSE} or {JSON}")
-            graphql_request, body = await self.read(request, scope, receive)
-        except RequestRefused as refused:
-            await _refusal(refused, media or JSON)(scope, receive, send)
-            return
-        except ClientGone:
-            return
-        exchange = Exchange(media, graphql_request)
-        try:
-            await self.view(_for_view(scope, media, exchange), _replay(body, receive), _answering_in(media, send))
-        except RequestRefused as refused:  # from one of the view's hooks, before it answered
-            await _refusal(refused, media)(scope, receive, send)
-
-    async def read(self, request: Request, scope: Scope, receive: Receive) -> tuple[GraphQLRequest, bytes]:
-        """The request's GraphQL fields, checked, and its body (to hand the view as it came)."""
+    async def read(self, request: Request, scope: Scope, receive: Receive) -> GraphQLRequest:
+        """The request's GraphQL fields, checked."""
         settings = self.state.settings
         size = sum(len(name) + len(value) for name, value in scope["headers"])
         if size > settings.max_header_bytes:
             raise RequestRefused(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
                                  f"the headers are over {settings.max_header_bytes} bytes",
                                  maximum=settings.max_header_bytes)  # fmt: skip
-        body = b""
         if request.method == "GET":
             if len(scope["query_string"]) > settings.max_body_bytes:
                 raise RequestRefused(414, "URI_TOO_LONG", f"the query string is over {settings.max_body_bytes} bytes",
@@ -263,7 +253,16 @@ class GraphQLEndpoint:
             if value is not None and not isinstance(value, kind):
                 expected = "a string" if kind is str else "an object"
                 raise RequestRefused(400, "BAD_REQUEST", f"`{field}` must be {expected} or null", field=field)
-        return GraphQLRequest(query, variables or {}, name, extensions or {}), body
+        return GraphQLRequest(query, variables or {}, name, extensions or {})
+
+
+def _refused_by_strawberry(error: Exception) -> RequestRefused:
+    if isinstance(error, InvalidOperationTypeError):
+        message = "only queries over GET; send mutations with POST"
+        return RequestRefused(405, METHOD_NOT_ALLOWED, message, {"allow": "POST"})
+    if isinstance(error, CannotGetOperationTypeError):
+        return RequestRefused(400, OPERATION_RESOLUTION_FAILURE, "the operation to run cannot be determined")
+    return RequestRefused(400, BAD_REQUEST, "no query: send `query`")
 
 
 def _refusal(refused: RequestRefused, media: str) -> Response:
@@ -306,52 +305,6 @@ async def _read_body(request: Request, receive: Receive, limit: int, timeout_s: 
     except TimeoutError:
         raise RequestRefused(408, "REQUEST_TIMEOUT", f"the body did not arrive within {timeout_s:g} s",
                              {"connection": "close"}, limitSeconds=timeout_s) from None  # fmt: skip
-
-
-def _for_view(scope: Scope, media: str, exchange: Exchange) -> Scope:
-    """The scope the view sees, the request as the endpoint read it: the exchange in its state, Accept as
-    negotiated (so a GET without `query` is a request to run, never one for an IDE page: GraphiQL is served
-    in front of the endpoint), the body's media type as checked, and a GET's empty parameters left out (the
-    endpoint reads `variables=` as no variables)."""
-    headers = [(k, v) for k, v in scope["headers"] if k not in (b"accept", b"content-type")]
-    headers.append((b"accept", media.encode()))
-    query_string = scope["query_string"]
-    if scope["method"] == "POST":
-        headers.append((b"content-type", JSON.encode()))
-    elif query_string:
-        pairs = [(k, v) for k, v in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if v]
-        query_string = urlencode(pairs).encode("latin-1")
-    return {**scope, "headers": headers, "query_string": query_string,
-            "state": {**scope.get("state", {}), "kb": exchange}}  # fmt: skip
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """The body already read, as one message; then whatever the client sends (a disconnect)."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed
-
-
-def _answering_in(media: str, send: Send) -> Send:
-    """``send``, with the response's media type the one negotiated (the view writes application/json)."""
-    content_type = media.encode()
-
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            given = message.get("headers", [])
-            if (b"content-type", JSON.encode()) in given:
-                headers = [(k, v) for k, v in given if k != b"content-type"]
-                message = {**message, "headers": [*headers, (b"content-type", content_type)]}
-        await send(message)
-
-    return sending
 
 
 def _counted(errors: list[Any]) -> list[Any]:
