@@ -304,6 +304,10 @@ server.default_advertised_address=127.0.0.1
 server.bolt.listen_address=127.0.0.1:{self.bolt_port}
 server.bolt.advertised_address=127.0.0.1:{self.bolt_port}
 server.http.enabled=false
+# Keep-alive NOOPs only while a result streams: under ALL (Neo4j's default) the server asks every driver to
+# time each socket read (the HELLO hint connection.recv_timeout_seconds), which the Python driver does with a
+# task and a timer per read, 7 of each per point lookup; a process on this host that dies closes its socket.
+server.bolt.connection_keep_alive_for_requests=STREAMING
 server.https.enabled=false
 dbms.security.auth_enabled=true
 server.directories.data={self.home / "data"}
