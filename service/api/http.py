@@ -225,7 +225,7 @@ class GraphQLEndpoint:
             if "query" not in params and "extensions" not in params:
                 raise RequestRefused(400, "BAD_REQUEST", "GET /graphql needs a `query` parameter")
             raw: Any = {
-                "query": params.get("query"),
+                "query": params.get("query") or None,  # `query=` with a persisted query's hash: no query
                 "operationName": params.get("operationName"),
                 "variables": _json_param(params.get("variables"), "variables"),
                 "extensions": _json_param(params.get("extensions"), "extensions"),

@@ -240,10 +240,15 @@ async def test_automatic_persisted_queries(seeded: Database, client: httpx.Async
     registered = await client.post("/graphql", json=persisted(query))
     by_hash = await client.post("/graphql", json=persisted(query, with_query=False))
     by_get = await client.get("/graphql", params={"extensions": json.dumps(persisted(query)["extensions"])})
+    # An empty `query=` beside the hash is no query, as GET's empty parameters are.
+    empty_query = await client.get(
+        "/graphql", params={"query": "", "extensions": json.dumps(persisted(query)["extensions"])}
+    )
     mismatched = await client.post("/graphql", json={**persisted(query), "query": "{ __typename }"})
 
     assert code_of(unknown) == "PERSISTED_QUERY_NOT_FOUND"
-    assert registered.json() == by_hash.json() == by_get.json() == {"data": {"actor": {"name": "United Arab Emirates"}}}
+    answer = {"data": {"actor": {"name": "United Arab Emirates"}}}
+    assert registered.json() == by_hash.json() == by_get.json() == empty_query.json() == answer
     assert (mismatched.status_code, code_of(mismatched)) == (400, "BAD_REQUEST")
 
 
