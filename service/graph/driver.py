@@ -173,7 +173,8 @@ class Database:
             _translated(timeout),
             NEO4J_IN_USE.track_inprogress(),
         ):
-            return await self._retried(lambda connect_s: self._transaction(work, timeout, connect_s))
+            async with asyncio.timeout(self.bound_s(timeout)):
+                return await self._retried(lambda connect_s: self._transaction(work, timeout, connect_s))
 
     async def _run(self, cypher: LiteralString, params: Mapping[str, Any], routing: RoutingControl) -> list[Record]:
         self._count_round_trip()
@@ -189,14 +190,22 @@ class Database:
             _translated(self.timeout_s),
             NEO4J_IN_USE.track_inprogress(),
         ):
-            if routing is RoutingControl.READ:
-                arguments = dict(params)
-                return await self._retried(lambda connect_s: self._read_auto_commit(cypher, arguments, connect_s))
+            async with asyncio.timeout(self.bound_s(self.timeout_s)):
+                if routing is RoutingControl.READ:
+                    arguments = dict(params)
+                    return await self._retried(lambda connect_s: self._read_auto_commit(cypher, arguments, connect_s))
 
-            async def statement(run: Run) -> list[Record]:
-                return await run(cypher, params)
+                async def statement(run: Run) -> list[Record]:
+                    return await run(cypher, params)
 
-            return await self._retried(lambda connect_s: self._transaction(statement, self.timeout_s, connect_s))
+                return await self._retried(lambda connect_s: self._transaction(statement, self.timeout_s, connect_s))
+
+    def bound_s(self, timeout_s: float) -> float:
+        """The most a call may take on this side: its retries, then a last attempt's server-side timeout and
+        connection. Neo4j ends a query at its timeout; this ends a call to a server that keeps its socket open
+        but answers nothing (stopped, frozen, stalled), which otherwise waits until TCP gives up: one timer
+        per call, where the driver would time each socket read (the local server does not ask it to)."""
+        return self.retry_s + timeout_s + 2 * CONNECT_FLOOR_S
 
     async def _retried(self, attempt: Callable[[float | None], Awaitable[T]]) -> T:
         """``attempt`` until it succeeds, fails for good, or NEO4J_RETRY_TIME has gone by since the first began.
@@ -297,7 +306,7 @@ def _translated(timeout_s: float) -> Iterator[None]:
         SessionExpired,
         Neo4jDatabaseUnavailable,
         ConnectionAcquisitionTimeoutError,
-        OSError,
+        OSError,  # TimeoutError among them: the call's own bound (Database.bound_s)
     ) as error:
         # Neo4jDatabaseUnavailable: the server is up but its database is stopping or starting, still so when
         # the retries ran out. ConnectionAcquisitionTimeoutError: no connection free, nor made, in the time.

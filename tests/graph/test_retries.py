@@ -171,3 +171,55 @@ async def test_the_retry_time_does_not_cut_short_a_transaction_that_is_running(
 
     assert row == {"n": 2}
     assert elapsed >= 1.5, f"{elapsed:.2f} s"
+
+
+class Freezer:
+    """A TCP proxy to Neo4j that can freeze: it then forwards nothing either way and keeps every socket open,
+    as a server that is stopped (SIGSTOP), frozen or stalled looks from the driver's side."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            await self.flowing.wait()
+            writer.write(data)
+            await writer.drain()
+
+    async def connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(self.host, self.port)
+        self.writers += [writer, upstream_writer]
+        await asyncio.gather(self.pipe(reader, upstream_writer), self.pipe(upstream_reader, writer),
+                             return_exceptions=True)  # fmt: skip
+
+
+async def test_a_server_that_stops_answering_mid_call_is_unavailable_within_the_bound(
+    graph: Database, neo4j_settings: Settings
+) -> None:
+    # The local server does not ask drivers to time each read (keep-alive only while streaming), so the call's
+    # own bound ends it: retries, then a last attempt's server-side timeout and connection.
+    host, port = neo4j_settings.neo4j_uri.removeprefix("bolt://").split(":")
+    proxy = Freezer(host, int(port))
+    proxy.server = await asyncio.start_server(proxy.connect, "127.0.0.1", 0)
+    uri = f"bolt://127.0.0.1:{proxy.server.sockets[0].getsockname()[1]}"
+    db = Database.connect(neo4j_settings.model_copy(update={"neo4j_uri": uri, "neo4j_retry_s": 0.5,
+                                                            "neo4j_query_timeout_s": 1.0}))  # fmt: skip
+    try:
+        assert await read(db) == [{"one": 1}]  # a connection made and pooled, answering
+        proxy.flowing.clear()
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable):
+            await read(db)
+        elapsed = time.monotonic() - started
+    finally:
+        proxy.flowing.set()
+        proxy.server.close()
+        for writer in proxy.writers:
+            writer.close()
+        await db.close()
+
+    assert elapsed <= db.bound_s(1.0) + SLACK_S, f"{elapsed:.2f} s"
