@@ -278,6 +278,23 @@ async def test_delete_report_keeps_claims_other_reports_carried(graph: Database,
     assert left == [{"ids": ["both"], "reports": 1}]
 
 
+async def test_ingest_report_reads_back_only_what_the_selection_asks(graph: Database, execute: Execute) -> None:
+    counts_only = "mutation($input: IngestReportInput!) { ingestReport(input: $input) { created } }"
+
+    before = graph.round_trips
+    first = await execute(counts_only, Role.WRITER, input=report_input("r1"))
+    write_only = graph.round_trips - before
+    before = graph.round_trips
+    second = await execute(INGEST, Role.WRITER, input=report_input("r2"))
+    with_payload = graph.round_trips - before
+
+    assert first["errors"] == [] and second["errors"] == []
+    assert first["data"]["ingestReport"]["created"] > 0
+    assert [c["slug"] for c in second["data"]["ingestReport"]["claims"]] == [f"r2-c{i}" for i in range(5)]
+    assert write_only == 1  # the write transaction, nothing read back
+    assert with_payload >= write_only + 2  # the report and its claims read back (then what they select)
+
+
 async def test_concurrent_overlapping_ingests_create_no_duplicates(graph: Database, execute: Execute) -> None:
     # Ten reports sharing the same actors and event, ingested at once.
     inputs = [report_input(f"r{i}") for i in range(10)]
