@@ -216,15 +216,22 @@ WITH c, coalesce(s.anonymous, false) AS anonymous"""
     + MOVE_SOURCE_ANONYMITY
 )
 
-# Relations are relationships with ids: a changed one is deleted and created again
-# (its ends may have moved).
+# Relations are relationships with ids. A changed one whose ends stay is updated in place: concurrent writers
+# of the same relation then queue on its lock, where deleting and creating it again made them deadlock on the
+# deletion (each holding the links it wrote before). One whose ends moved is deleted and created again.
 WRITE_RELATIONS: LiteralString = """
 UNWIND $rows AS x
-CALL (x) { MATCH ()-[old:RELATED_TO {id: x.id}]->() DELETE old }
-WITH x
 MATCH (a:Actor {id: x.from})
 MATCH (b:Actor {id: x.to})
-CREATE (a)-[r:RELATED_TO {id: x.id}]->(b)
+CALL (x, a, b) {
+  MATCH (a)-[kept:RELATED_TO {id: x.id}]->(b)
+  RETURN kept AS r
+  UNION
+  WITH x, a, b WHERE NOT EXISTS { (a)-[:RELATED_TO {id: x.id}]->(b) }
+  CALL (x) { MATCH ()-[old:RELATED_TO {id: x.id}]->() DELETE old }
+  CREATE (a)-[made:RELATED_TO {id: x.id}]->(b)
+  RETURN made AS r
+}
 SET r.kind = x.kind, r.since = x.since, r.until = x.until, r.evidence = x.evidence, r.background = x.background,
     r.hash = x.hash
 """
