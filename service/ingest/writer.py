@@ -26,6 +26,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal, LiteralString
 
 from neo4j.exceptions import ConstraintError
@@ -403,9 +404,25 @@ def _steps() -> dict[LiteralString, LiteralString]:
 
 
 STEPS = _steps()
-WRITE: LiteralString = "\n".join(
-    "CALL () {\n" + cypher.replace("$rows", "$" + name) + "\n}" for name, cypher in STEPS.items()
-)
+# The parameters a step reads, where they are not its own rows.
+READS: dict[str, tuple[str, ...]] = {"dates": ("claimIds", "reportIds"), "sourceAnonymity": ("actorIds",)}
+
+
+@lru_cache(maxsize=256)
+def _statement(names: tuple[LiteralString, ...]) -> LiteralString:
+    return "\n".join("CALL () {\n" + STEPS[name].replace("$rows", "$" + name) + "\n}" for name in names)
+
+
+def write_statement(params: dict[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
+    """The one statement for a batch: only the steps given rows, in STEPS' order, and the parameters they read.
+
+    A step given no rows would do nothing, but Neo4j would still plan it: the whole statement (every step)
+    took 1 to 4 s to plan on a busy machine, and concurrent writers planning it at once ran past their
+    timeouts. A batch shape (which steps) is planned once and cached by its text.
+    """
+    names = tuple(name for name in STEPS if any(params[key] for key in READS.get(name, (name,))))
+    wanted = {key for name in names for key in READS.get(name, (name,))}
+    return _statement(names), {key: value for key, value in params.items() if key in wanted}
 
 
 class DanglingReferences(Exception):
@@ -469,7 +486,7 @@ async def _write(run: Run, batch: Batch, strict: bool) -> WriteSummary:
     params["actorIds"] = sorted(key for key, state in states["actors"].items() if state in ("fill", "changed"))
     params["relations"] = [row for key, row in batch.relations.items() if relation_states[key] != "same"]
     if any(params.values()):
-        await run(WRITE, params)
+        await run(*write_statement(params))
     return summary
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, LiteralString
 
 import pytest
 from neo4j.exceptions import TransientError
@@ -288,11 +288,31 @@ async def test_ingest_report_reads_back_only_what_the_selection_asks(graph: Data
     second = await execute(INGEST, Role.WRITER, input=report_input("r2"))
     with_payload = graph.round_trips - before
 
-    assert first["errors"] == [] and second["errors"] == []
+    assert first["errors"] == []
+    assert second["errors"] == []
     assert first["data"]["ingestReport"]["created"] > 0
     assert [c["slug"] for c in second["data"]["ingestReport"]["claims"]] == [f"r2-c{i}" for i in range(5)]
     assert write_only == 1  # the write transaction, nothing read back
     assert with_payload >= write_only + 2  # the report and its claims read back (then what they select)
+
+
+async def test_a_changed_relation_is_updated_in_place_and_moved_when_its_ends_move(
+    graph: Database, execute: Execute
+) -> None:
+    relation = """MATCH (a)-[r:RELATED_TO {id: 'rel-1'}]->(b)
+                  RETURN a.id AS a, b.id AS b, r.evidence AS evidence, elementId(r) AS key"""
+    await execute(INGEST, Role.WRITER, input=report_input("r1"))
+    [first] = await graph.read(relation, {})
+    await execute(INGEST, Role.WRITER, input=report_input("r2"))  # its evidence changes, its ends do not
+    [updated] = await graph.read(relation, {})
+    moved_input = report_input("r3")
+    moved_input["relations"][0]["to"] = "anon"
+    await execute(INGEST, Role.WRITER, input=moved_input)
+    moved = await graph.read(relation, {})
+
+    assert first["evidence"] == ["r1-c0"]
+    assert updated == {**first, "evidence": ["r2-c0"]}  # the same relationship
+    assert [(r["a"], r["b"], r["evidence"]) for r in moved] == [("x", "anon", ["r3-c0"])]
 
 
 async def test_concurrent_overlapping_ingests_create_no_duplicates(graph: Database, execute: Execute) -> None:
@@ -342,7 +362,13 @@ async def test_an_ingest_failing_halfway_leaves_nothing(
     graph: Database, execute: Execute, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Neo4j refuses the last statement, after the first ones ran in the same transaction.
-    monkeypatch.setattr(writer, "WRITE", writer.WRITE + "\nRETURN 1 / 0 AS boom")
+    statement = writer.write_statement
+
+    def failing(params: dict[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
+        cypher, read = statement(params)
+        return cypher + "\nRETURN 1 / 0 AS boom", read
+
+    monkeypatch.setattr(writer, "write_statement", failing)
     before = await counts(graph)
 
     result = await execute(INGEST, Role.WRITER, input=report_input("r1"))

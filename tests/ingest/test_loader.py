@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any, LiteralString
 
 import pytest
 from neo4j.exceptions import ClientError
@@ -80,7 +81,13 @@ async def test_the_seed_holds_the_whole_article(seeded: Database) -> None:
 
 async def test_a_failing_report_leaves_nothing_behind(graph: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     # The write fails in Neo4j at its very end, after every step ran (1 / 0, with one relation).
-    monkeypatch.setattr(writer, "WRITE", writer.WRITE + "\nRETURN 1 / (size($relations) - 1) AS boom")
+    statement = writer.write_statement
+
+    def failing(params: dict[str, Any]) -> tuple[LiteralString, dict[str, Any]]:
+        cypher, read = statement(params)
+        return cypher + "\nRETURN 1 / (size($relations) - 1) AS boom", {**read, "relations": params["relations"]}
+
+    monkeypatch.setattr(writer, "write_statement", failing)
     doomed = SeedDocument.model_validate(
         {
             "report": {"id": "doomed", "title": "Doomed", "publisher": "outlet"},
