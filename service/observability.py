@@ -73,6 +73,12 @@ COMPILED_READS = Counter("kb_compiled_reads_total",
                          "unsupported or declined (then Strawberry answered).", ["outcome"])  # fmt: skip
 NEO4J_UNAVAILABLE = Counter("kb_neo4j_unavailable_total", "Neo4j calls that failed because it could not be reached.")
 NEO4J_RETRIES = Counter("kb_neo4j_retries_total", "Neo4j calls attempted again after a transient failure.")
+WRITES = Counter("kb_writes_total", "Writes of the writer (ingestReport, upsertActor, kb seed batches), each one "
+                 "transaction that commits or fails.")  # fmt: skip
+WRITE_RETRIES = Counter("kb_write_retries_total",
+                        "Times a write's transaction ran again, by cause: transient (a deadlock, a server "
+                        "restarting) or constraint (another writer created an id it planned to create).",
+                        ["cause"])  # fmt: skip
 
 
 def current_request_id() -> str | None:

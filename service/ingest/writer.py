@@ -34,6 +34,7 @@ from neo4j.exceptions import ConstraintError
 from service.graph.claims import MOVE_SOURCE_ANONYMITY, about_keys
 from service.graph.driver import Database, Run
 from service.ingest.models import ActorIn, SeedDocument
+from service.observability import WRITE_RETRIES, WRITES
 
 KINDS = ("actors", "reports", "events", "claims", "relations")
 NODE_KINDS = ("actors", "reports", "events", "claims")
@@ -360,6 +361,9 @@ class WriteSummary:
             for outcome, n in counts.items():
                 self.tally[kind][outcome] += n
 
+    # How many times the write's transaction ran: 1, plus one per retry (kb_write_retries_total).
+    runs: int = 1
+
     def total(self, outcome: str) -> int:
         return sum(counts[outcome] for counts in self.tally.values())
 
@@ -518,14 +522,32 @@ async def write_batch(db: Database, batch: Batch, timeout_s: float | None = None
     a later batch fills in; ``strict`` refuses the write instead
     (DanglingReferences), as the API does.
     """
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            return await db.write_unit(lambda run: _write(run, batch, strict), timeout_s)
-        except ConstraintError:
-            # Another writer created an id this plan meant to create: plan again.
-            if attempt == ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    runs = 0  # of the transaction function, by db.write_unit's retries of transient errors and by this loop
+
+    async def work(run: Run) -> WriteSummary:
+        nonlocal runs
+        runs += 1
+        return await _write(run, batch, strict)
+
+    WRITES.inc()
+    attempt = 0
+    try:
+        while True:
+            attempt += 1
+            try:
+                summary = await db.write_unit(work, timeout_s)
+            except ConstraintError:
+                # Another writer created an id this plan meant to create: plan again.
+                if attempt == ATTEMPTS:
+                    raise
+            else:
+                summary.runs = runs
+                return summary
+    finally:
+        # Each pass of the loop after the first follows a ConstraintError; every other run followed a
+        # transient error (a pass whose transaction never began ran its function no time at all).
+        WRITE_RETRIES.labels(cause="constraint").inc(attempt - 1)
+        WRITE_RETRIES.labels(cause="transient").inc(max(0, runs - attempt))
 
 
 async def write_document(db: Database, document: SeedDocument) -> WriteSummary:

@@ -7,6 +7,7 @@ from typing import Any, LiteralString
 
 import pytest
 from neo4j.exceptions import TransientError
+from prometheus_client import REGISTRY
 
 from service.api.auth import Role
 from service.api.ids import to_global_id
@@ -52,6 +53,12 @@ def report_input(report_id: str = "r1", **extra: Any) -> dict[str, Any]:
         "relations": [{"id": "rel-1", "kind": "hosts", "from": "x", "to": "outlet", "evidence": [f"{report_id}-c0"]}],
         **extra,
     }
+
+
+def write_retries() -> dict[str, float]:
+    """kb_write_retries_total by cause, as /metrics would show it."""
+    return {cause: REGISTRY.get_sample_value("kb_write_retries_total", {"cause": cause}) or 0.0
+            for cause in ("transient", "constraint")}  # fmt: skip
 
 
 async def counts(db: Database) -> dict[str, int]:
@@ -316,12 +323,18 @@ async def test_a_changed_relation_is_updated_in_place_and_moved_when_its_ends_mo
 
 
 async def test_concurrent_overlapping_ingests_create_no_duplicates(graph: Database, execute: Execute) -> None:
-    # Ten reports sharing the same actors and event, ingested at once.
+    # Ten reports sharing the same actors, event and relation, ingested at once.
     inputs = [report_input(f"r{i}") for i in range(10)]
+    retries_before = write_retries()
 
     results = await asyncio.gather(*(execute(INGEST, Role.WRITER, input=i) for i in inputs))
 
     assert all(r["errors"] == [] for r in results)
+    retries = {cause: write_retries()[cause] - retries_before[cause] for cause in retries_before}
+    # At most once each: the first writer creates the shared actors, the others plan again once and find them.
+    # Updating the shared relation in place queues the writers on its lock; none deadlocks.
+    assert retries["constraint"] <= len(inputs) - 1
+    assert retries["transient"] == 0
     [duplicates] = await graph.read(
         """MATCH (n) WHERE n:Actor OR n:Event OR n:Name
            WITH labels(n)[0] AS label, coalesce(n.id, n.key) AS key, count(*) AS copies WHERE copies > 1
@@ -350,10 +363,12 @@ async def test_a_transient_failure_after_the_writes_is_retried_whole_and_stores_
         return summary
 
     monkeypatch.setattr(writer, "_write", fails_once)
+    retries_before = write_retries()
     result = await execute(INGEST, Role.WRITER, input=report_input("r1"))
 
     assert result["errors"] == []
     assert attempts == 2
+    assert write_retries()["transient"] - retries_before["transient"] == 1  # counted in kb_write_retries_total
     assert result["data"]["ingestReport"]["created"] > 0  # the retry planned against the rolled-back graph
     assert await counts(graph) == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 27}
 
