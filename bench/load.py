@@ -9,7 +9,8 @@ WORK.json says what to send, cycling through its requests:
 A `cypher` request is the statements one GraphQL request made, sent in order
 through the Python driver (the floor: no HTTP, no GraphQL). An `ingest`
 request is written with kb's own writer, in process. Prints one JSON object:
-completed requests, errors, throughput and latency percentiles in ms.
+completed requests, errors, throughput and latency percentiles in ms; for
+`ingest`, also the writes and how many times their transactions ran again.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ async def run(work: dict[str, Any], concurrency: int, duration: float) -> dict[s
     counter = itertools.count()
     latencies: list[float] = []
     errors = 0
-    send, close = await _sender(work, concurrency)
+    send, close, counted = await _sender(work, concurrency)
     deadline = time.perf_counter() + duration
 
     async def worker() -> None:
@@ -62,12 +63,14 @@ async def run(work: dict[str, Any], concurrency: int, duration: float) -> dict[s
         "throughput_rps": len(latencies) / elapsed,
         "p50_ms": p50,
         "p99_ms": p99,
+        **counted,
     }
 
 
-async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callable[[], Awaitable[None]]]:
+async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callable[[], Awaitable[None]], dict[str, int]]:
+    """How to send one request, how to close, and counts the sender keeps (an ingest's writes and retries)."""
     if work["kind"] == "http":
-        return _http_sender(work)
+        return (*_http_sender(work), {})
 
     driver = AsyncGraphDatabase.driver(work["uri"], auth=(work["user"], work["password"]))
     if work["kind"] == "cypher":
@@ -79,7 +82,7 @@ async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callabl
                     await (await session.run(cypher, params)).to_eager_result()
             return True
 
-        return replay, driver.close
+        return replay, driver.close, {}
 
     from service.config import Settings
     from service.graph.driver import Database
@@ -89,11 +92,15 @@ async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callabl
     await driver.close()
     db = Database.connect(Settings(NEO4J_URI=work["uri"], NEO4J_USER=work["user"], NEO4J_PASSWORD=work["password"]))
 
+    counted = {"writes": 0, "retries": 0}
+
     async def ingest(document: dict[str, Any]) -> bool:
-        await write_document(db, SeedDocument.model_validate(document))
+        summary = await write_document(db, SeedDocument.model_validate(document))
+        counted["writes"] += 1
+        counted["retries"] += summary.runs - 1  # its transaction run again: a deadlock, a collision on an id
         return True
 
-    return ingest, db.close
+    return ingest, db.close, counted
 
 
 def _http_sender(work: dict[str, Any]) -> tuple[Send, Callable[[], Awaitable[None]]]:

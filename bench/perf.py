@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import base64
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +30,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import (
     KB,
@@ -412,8 +417,13 @@ def run_graph(args: argparse.Namespace, neo4j: LocalNeo4j, env: dict[str, str], 
                     cell += 1
                     for contender in order:
                         server = servers.get(contender)
+                        counted_by_kb = scenario.write and contender == "kb"
+                        before = write_counts(server) if server and counted_by_kb else None
                         with PeakRss(server.process.pid if server else None) as rss:
                             result = load(works[contender], concurrency, args.duration)
+                        if server and before:
+                            after = write_counts(server)
+                            result.update({key: after[key] - before[key] for key in after})
                         rounds[contender].append(
                             {
                                 "throughput_rps": round(result["throughput_rps"], 1),
@@ -421,6 +431,10 @@ def run_graph(args: argparse.Namespace, neo4j: LocalNeo4j, env: dict[str, str], 
                                 "p99_ms": round(result["p99_ms"], 2),
                                 "errors": result["errors"],
                                 "rss_mb": round(rss.peak, 1) if server else None,
+                                # kb's (from /metrics) and the floor's (in process); the library's are not
+                                # visible from outside it.
+                                "writes": result.get("writes"),
+                                "retries": result.get("retries"),
                             }
                         )
                         print(
@@ -441,6 +455,8 @@ def summary_row(
     """One contender's row for a cell: the median of its rounds' throughput, p50 and p99, errors summed, the
     peak RSS; each round as measured under ``rounds``."""
     rss = [r["rss_mb"] for r in rounds if r["rss_mb"] is not None]
+    writes = sum(r.get("writes") or 0 for r in rounds)
+    retries = sum(r.get("retries") or 0 for r in rounds)
     return {
         "scenario": scenario,
         "graph": graph,
@@ -452,14 +468,29 @@ def summary_row(
         "errors": sum(r["errors"] for r in rounds),
         "rss_mb": max(rss) if rss else None,
         "round_trips": round_trips,
+        # Times a write's transaction ran again, per write, over all rounds (None: not a write, or not known).
+        "retries_per_request": round(retries / writes, 3) if writes else None,
         "rounds": rounds,
     }
 
 
+def write_counts(server: Server) -> dict[str, float]:
+    """kb's writes and their retries so far, every worker's, from its /metrics."""
+    text = httpx.get(server.url.removesuffix("/graphql") + "/metrics", timeout=10).text
+    samples = [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+    return {
+        "writes": sum(s.value for s in samples if s.name == "kb_writes_total"),
+        "retries": sum(s.value for s in samples if s.name == "kb_write_retries_total"),
+    }
+
+
 def start_kb(env: dict[str, str]) -> Server:
-    """kb as deployed: uvicorn with the workers the README recommends for 2 cores."""
+    """kb as deployed: uvicorn with the workers the README recommends for 2 cores, their metrics summed as
+    `kb serve` sums them (a multiprocess directory of their own)."""
     port = free_port()
-    kb_env = {**env, "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning"}
+    metrics_dir = tempfile.mkdtemp(prefix="kb-bench-metrics-")
+    atexit.register(shutil.rmtree, metrics_dir, True)
+    kb_env = {**env, "KB_TOKENS": f"{TOKEN}:writer", "LOG_LEVEL": "warning", "PROMETHEUS_MULTIPROC_DIR": metrics_dir}
     command = [
         sys.executable,
         "-m",
@@ -531,7 +562,9 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         floor = by_key.get((graph, scenario, concurrency, "driver-floor"))
         ratios = [median_ratio(r, other) if other else None for other in (ngql, floor)]
         rss = r["rss_mb"] if r["rss_mb"] is not None else ""
-        measured = [r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["errors"], rss, r["round_trips"]]
+        retries = r.get("retries_per_request")
+        measured = [r["throughput_rps"], r["p50_ms"], r["p99_ms"], r["errors"], rss, r["round_trips"],
+                    "" if retries is None else f"{retries:.3f}"]  # fmt: skip
         shown = ["" if ratio is None else f"{ratio:.2f}" for ratio in ratios]
         table_rows.append([graph, scenario, concurrency, contender, *measured, *shown])
     table = markdown_table(
@@ -546,6 +579,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
             "errors",
             "RSS MB",
             "round trips",
+            "retries/write",
             "vs neo4j-graphql",
             "vs driver floor",
         ],
