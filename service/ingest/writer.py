@@ -7,8 +7,9 @@ the document says about the entity). Then:
 - an entity whose hash has not changed is not touched at all, so loading the
   same documents twice changes nothing, counters included;
 - a new entity is CREATEd, and so are its own links, in flat UNWIND
-  statements (one per kind of node or link, no per-row subquery): the fast
-  path a bulk load takes;
+  statements (one per kind of node or link): the fast path a bulk load takes.
+  A new claim's links are made in the statement that creates it, from the
+  node in hand (one small subquery per kind of link), not found again by id;
 - a changed entity (or a placeholder an earlier forward reference made) has
   its own facts replaced (a claim's source and subjects, an actor's names and
   affiliations) through MERGE, which is safe against concurrent writers;
