@@ -145,8 +145,20 @@ class UnreadableFile(Exception):
         self.message = message
 
 
+class JsonLine(str):
+    """A JSON Lines record as read, not parsed yet: the models parse it themselves (see ``_check``)."""
+
+
+def _parsed(line: JsonLine) -> Any:
+    """A JSON Lines record as Python values, or UnreadableLine."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        return UnreadableLine(f"not JSON: {error}")
+
+
 def raw_documents(path: Path) -> Iterator[tuple[Source, Any]]:
-    """(where, parsed document) for each document of a file; a bad JSON line yields UnreadableLine.
+    """(where, document) for each document of a file: parsed YAML, or a JSON Lines record's text (JsonLine).
 
     Raises UnreadableFile where a YAML file stops being YAML (the documents before it have been yielded).
     """
@@ -154,10 +166,7 @@ def raw_documents(path: Path) -> Iterator[tuple[Source, Any]]:
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
                 if line.strip():
-                    try:
-                        yield Source(path, number), json.loads(line)
-                    except json.JSONDecodeError as error:
-                        yield Source(path, number), UnreadableLine(f"not JSON: {error}")
+                    yield Source(path, number), JsonLine(line)
     else:
         with path.open(encoding="utf-8") as text:
             try:
@@ -228,6 +237,13 @@ def _repeated_keys(raw: Any, source: Source, path: tuple[str | int, ...] = ()) -
 
 
 def _check(source: Source, raw: Any) -> Checked:
+    if isinstance(raw, JsonLine):
+        # The usual case, a valid record, takes one parse: the models' own, of the text. Anything else is read
+        # again the general way, so a problem is reported exactly as for a parsed document.
+        try:
+            return Checked(source, raw, document=SeedDocument.model_validate_json(raw, by_alias=True, by_name=False))
+        except ValidationError:
+            raw = _parsed(raw)
     location = source.at()
     if isinstance(raw, UnreadableLine):
         return Checked(source, raw, problems=(Problem(location, "", str(raw)),))

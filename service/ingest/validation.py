@@ -94,6 +94,10 @@ class SeedCheck:
         self.validation = Validation()
         self._scratch = tempfile.TemporaryDirectory(prefix="kb-seed-")
         self._db = sqlite3.connect(Path(self._scratch.name) / "ids.sqlite")
+        # A scratch file thrown away at the end: no journal, no syncing, and a cache that holds a large input's
+        # index pages (64 MB at most).
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536", "temp_store = MEMORY"):
+            self._db.execute("PRAGMA " + pragma)
         # digest NULL: defined by a document that was invalid (so its references are not reported twice)
         self._db.execute(
             "CREATE TABLE defined (kind TEXT, id TEXT, digest BLOB, location TEXT, PRIMARY KEY (kind, id))"
