@@ -425,7 +425,10 @@ def _bulk_seed(
     )
     out.print("  " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in result.phases.items()))
     rss = result.peak_rss_mb
-    out.print(f"  peak RSS: kb {rss['kb']:.0f} MB, importer {rss['importer']:.0f} MB")
+    out.print(
+        f"  peak RSS: kb {rss['kb']:.0f} MB, importer {rss['importer']:.0f} MB "
+        f"(the conversion process beside kb: {rss['conversion']:.0f} MB)"
+    )
 
 
 # -- kb export ---------------------------------------------------------------

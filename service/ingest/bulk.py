@@ -19,20 +19,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import multiprocessing
 import resource
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import LiteralString
 
 from service.config import Settings
 from service.graph.driver import Database, Run
 from service.graph.schema import migrate, schema_statements, wait_for_indexes
-from service.ingest.import_set import EMPTY_LISTS, ImportSet, ImportSetWriter
+from service.ingest.import_set import EMPTY_LISTS, Converted, ImportSet, convert_files
 from service.ingest.loader import database_is_empty
-from service.ingest.references import existing
+from service.ingest.references import Ids, existing
 from service.ingest.validation import SeedCheck, Validation
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
 
@@ -48,12 +52,18 @@ class BulkResult:
     import_set: ImportSet | None = None
     script: Path | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    conversion_rss_mb: float = 0.0  # the conversion process's own peak
 
     @property
     def peak_rss_mb(self) -> dict[str, float]:
-        """Peak resident memory of this process and of the largest program it ran (the importer)."""
+        """Peak resident memory of this process, of the conversion process that ran beside it, and of the
+        largest program it ran and waited for (the importer, or the conversion process if that was larger).
+
+        The conversion and the importer never run at the same time, so kb's peak plus the largest child's is
+        an upper bound on the memory of everything the command runs at any moment."""
         return {
             "kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "conversion": self.conversion_rss_mb,
             "importer": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         }
 
@@ -80,24 +90,68 @@ def _statement(cypher: LiteralString) -> Callable[[Run], Awaitable[object]]:
 
 
 async def _validate_and_convert(
-    db: Database, paths: Sequence[Path], directory: Path, on_document: Callable[[], None] | None
-) -> tuple[Validation, ImportSet | None, bool]:
-    """(validation, import set if valid and the database is empty, whether it is empty)."""
+    paths: Sequence[Path],
+    directory: Path,
+    on_document: Callable[[], None] | None,
+    stored: Callable[[Ids], Awaitable[Ids]],
+    still_empty: Callable[[], Awaitable[bool]],
+) -> tuple[Validation, ImportSet | None, float]:
+    """(validation, import set if valid and ``still_empty``, the converting process's peak RSS in MB).
+
+    ``stored`` says which ids the database holds (for references the files leave open). The conversion runs
+    in a process of its own, beside the validation: each reads the files, so the two passes take the time of
+    the longer one on two cores. Its import set is used only if the validation finds nothing wrong;
+    otherwise the process is stopped and its files removed."""
     applied_at = dt.datetime.now(dt.UTC).isoformat()
-    writer = ImportSetWriter(directory, applied_at)
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: this one holds a driver and a loop
+    receive, send = context.Pipe(duplex=False)
+    converter = context.Process(
+        target=convert_files, args=(list(paths), directory, applied_at, send), name="kb-bulk-convert", daemon=True
+    )
+    converter.start()
+    send.close()
+    converted: Converted | None = None
     try:
         with SeedCheck() as check:
-            validation = check.read(paths, on_document=on_document, on_valid=writer.add)
+            validation = check.read(paths, on_document=on_document)
             if validation.unresolved:
-                validation = await check.resolve(lambda wanted: existing(db, wanted))
-        empty = validation.ok and await database_is_empty(db)
-        if not empty:
-            writer.discard()
-            return validation, None, empty
-        return validation, writer.finish(), empty
-    except BaseException:
-        writer.discard()
-        raise
+                validation = await check.resolve(stored)
+        if not validation.ok or not await still_empty():
+            return validation, None, 0.0
+        converted = await asyncio.to_thread(_received, receive, converter)
+        if converted.error is not None:
+            raise converted.error
+        if converted.import_set is None:
+            raise RuntimeError("the conversion found an invalid document the validation did not")
+        return validation, converted.import_set, converted.peak_rss_mb
+    finally:
+        if converter.is_alive():
+            converter.terminate()
+        converter.join()
+        receive.close()
+        if converted is None or converted.import_set is None or converted.error is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _nothing_stored(wanted: Ids) -> Ids:
+    """What a database without a knowledge-base node holds of ``wanted``: nothing."""
+    return Ids()
+
+
+async def _empty() -> bool:
+    return True
+
+
+def _received(receive: Connection, converter: BaseProcess) -> Converted:
+    """The conversion process's answer; an error if it ended without one."""
+    try:
+        answer = receive.recv()
+    except EOFError:
+        converter.join()
+        raise RuntimeError(f"the conversion process ended without a result (exit code {converter.exitcode})") from None
+    if not isinstance(answer, Converted):
+        raise RuntimeError(f"the conversion process sent {type(answer).__name__}, not its result")
+    return answer
 
 
 async def bulk_seed(
@@ -129,26 +183,44 @@ async def bulk_seed(
         raise FileExistsError(f"{directory} is not empty; name an empty or new directory for the import set")
 
     db = Database.connect(settings)
+    stopping: asyncio.Task[bool] | None = None
     try:
-        validation, import_set, empty = await _validate_and_convert(db, paths, directory, on_document)
+        if local is not None and await database_is_empty(db):
+            # An empty database resolves no reference and stays empty (the server is local and about to stop,
+            # so nothing else writes to it): nothing below needs the server, which stops while the files are read.
+            await db.close()
+            stopping = asyncio.create_task(asyncio.to_thread(local.stop))
+            stored, still_empty = _nothing_stored, _empty
+        else:
+            stored, still_empty = partial(existing, db), partial(database_is_empty, db)
+        validation, import_set, converter_mb = await _validate_and_convert(
+            paths, directory, on_document, stored, still_empty
+        )
     finally:
         await db.close()
+        if stopping is not None and not stopping.done():
+            await stopping
     clock.lap("validate_and_convert")
+    if stopping is not None and local is not None and import_set is None:
+        # Invalid input: the server was stopped for nothing; it is started again as it was.
+        await asyncio.to_thread(local.start)
+        clock.lap("restart_server")
     if not validation.ok:
         return BulkResult("invalid", validation, phases=phases)
-    if import_set is None or not empty:
+    if import_set is None:
         return BulkResult("not-empty", validation, phases=phases)
     if local is None:
         script = import_set.write_script(settings.neo4j_database)
-        return BulkResult("import-set-written", validation, import_set, script, phases)
+        return BulkResult("import-set-written", validation, import_set, script, phases, converter_mb)
 
     def phase(name: str) -> None:
         if on_phase is not None:
             on_phase(name)
 
-    phase("stopping the server")
-    local.stop()
-    clock.lap("stop_server")
+    if stopping is None:
+        phase("stopping the server")
+        local.stop()
+    clock.lap("stop_server")  # with an empty database it stopped during validate_and_convert
     phase("importing")
     try:
         await asyncio.to_thread(local.import_database, import_set.arguments(), settings.neo4j_database)
@@ -180,4 +252,4 @@ async def bulk_seed(
     if import_dir is None:
         shutil.rmtree(directory, ignore_errors=True)
     phases["total"] = round(sum(phases.values()), 2)
-    return BulkResult("loaded", validation, import_set, phases=phases)
+    return BulkResult("loaded", validation, import_set, phases=phases, conversion_rss_mb=converter_mb)

@@ -18,15 +18,18 @@ definitions of ids a document had already defined, which win, as they do in
 
 from __future__ import annotations
 
+import resource
 import shlex
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any, LiteralString
 
 from service.graph.schema import MIGRATIONS
 from service.ingest.models import SeedDocument
+from service.ingest.seed_files import check_files
 from service.ingest.writer import Batch, batch_of
 
 ARRAY_DELIMITER = "\x1f"  # the ASCII unit separator, between list items; a list item holding it is refused
@@ -469,6 +472,39 @@ def _owner(record: str) -> str:
 
 def _unquote(value: str) -> str:
     return value[1:-1].replace('""', '"') if value.startswith('"') else value
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What ``convert_files`` sends back: the import set (None: a document was invalid, so none was finished)
+    or the error it met, and the converting process's own peak resident memory."""
+
+    import_set: ImportSet | None
+    error: BaseException | None
+    peak_rss_mb: float
+
+
+def convert_files(paths: Sequence[Path], directory: Path, applied_at: str, out: Connection) -> None:
+    """Convert seed files into an import set, for a process of its own: sends one Converted down ``out``.
+
+    It stops at the first document the models refuse: the validation that runs beside it reports that one,
+    with every other problem, and the set is not used.
+    """
+    import_set: ImportSet | None = None
+    error: BaseException | None = None
+    try:
+        writer = ImportSetWriter(directory, applied_at)
+        for checked in check_files(paths):
+            if checked.document is None:
+                writer.files.close()
+                break
+            writer.add(checked.document)
+        else:
+            import_set = writer.finish()
+    except (OSError, ValueError) as failure:  # NotImportable among them: sent back, raised again by the waiter
+        error = failure
+    out.send(Converted(import_set, error, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    out.close()
 
 
 def write_import_set(documents: Iterable[SeedDocument], directory: Path, applied_at: str) -> ImportSet:
