@@ -182,7 +182,7 @@ class _Files:
         self.rows[name] = 0
 
     def write(self, name: str, line: str) -> None:
-        if "\n" in line[:-1] or "\r" in line:
+        if line.find("\n") != len(line) - 1 or "\r" in line:
             self.multiline.add(name)
         self.handles[name].write(line)
         self.rows[name] += 1
@@ -224,6 +224,22 @@ class _Files:
         self.rows.pop(name, None)
         self.rows[target] = rows
 
+    def append(self, name: str, keep: Callable[[str], str], target: str) -> None:
+        """Pass every record of the closed file ``name`` through ``keep`` onto the end of ``target``; remove
+        ``name``."""
+        source_path = self.path(name)
+        with (
+            source_path.open(encoding="utf-8", newline="") as source,
+            self.path(target).open("a", encoding="utf-8", newline="") as out,
+        ):
+            source.readline()
+            for record in _records(source):
+                out.write(keep(record))
+                self.rows[target] += 1
+        source_path.unlink()
+        del self.handles[name]
+        self.rows.pop(name, None)
+
 
 @dataclass
 class _Later:
@@ -233,7 +249,8 @@ class _Later:
     links: dict[str, list[list[Any]]]
 
 
-# Files written as documents stream, by kind of owner; about and claims hold a ".partial" first version.
+# Files written as documents stream, by kind of owner. Claim.partial holds what a claim's row has before the end;
+# about.partial the ABOUT links of claims whose source no earlier document has defined (the rest go to about).
 STREAMED: dict[str, str] = {
     "Actor": "actors",
     "Report": "reports",
@@ -246,6 +263,7 @@ STREAMED: dict[str, str] = {
     "cites": "reports",
     "participants": "events",
     "source": "claims",
+    "about": "claims",
     "about.partial": "claims",
     "aboutEvents": "claims",
 }
@@ -273,6 +291,7 @@ class ImportSetWriter:
         self.carried: dict[str, list[str]] = {}  # claim -> the reports that carried it, no repeats
         self.relations: dict[str, dict[str, Any]] = {}
         self.pending: list[SeedDocument] = []
+        self.anonymity_changed = False  # an actor defined again with the other anonymity: about is rewritten
 
     # -- streaming -------------------------------------------------------------
 
@@ -289,15 +308,19 @@ class ImportSetWriter:
     def _write_batch(self, batch: Batch) -> None:
         for kind, rows in batch.nodes.items():
             seen, later = self.seen[kind], self.later[kind]
+            owned = [(name, by_owner) for name, by_owner in batch.links.items() if REL_FILES[name][2] == kind]
             for key, row in rows.items():
-                links = {name: by_owner[key] for name, by_owner in batch.links.items() if key in by_owner}
+                links = {name: by_owner[key] for name, by_owner in owned if key in by_owner}
                 if key in seen:
                     later[key] = _Later(row, links)
                 else:
                     seen.add(key)
                     self._write_node(kind, row, links)
                 if kind == "actors":
-                    self.anonymous[key] = bool(row["anonymous"])
+                    anonymous = bool(row["anonymous"])
+                    if self.anonymous.setdefault(key, anonymous) != anonymous:
+                        self.anonymous[key] = anonymous
+                        self.anonymity_changed = True
                 elif kind == "reports":
                     self.published[key] = row["publishedAt"]
         carried = self.carried
@@ -321,8 +344,12 @@ class ImportSetWriter:
                 f"{key},{_text(row['text'])},{_text(row['quote'])},{row['modality']},{row['proposition'] or ''},"
                 f"{_field(row['evidence'])},false,{row['hash']}\t{source}\n",
             )
+            anonymous = self.anonymous.get(source)
             for _, actor in links.get("about", ()):
-                write("about.partial", f"{key},{actor},{actor},{key}\t{source}\n")
+                if anonymous is None:
+                    write("about.partial", f"{key},{actor},{actor},{key}\t{source}\n")
+                else:
+                    write("about", f"{key},{actor},{actor},{key},{'true' if anonymous else 'false'}\n")
             for _, event in links.get("aboutEvents", ()):
                 write("aboutEvents", f"{key},{event}\n")
             write("source", f"{key},{source}\n")
@@ -403,7 +430,18 @@ class ImportSetWriter:
             return line + "," + _field(anonymous[source]) + "\n"
 
         self.files.rewrite("Claim.partial", claim, "Claim", NODE_HEADERS["Claim"])
-        self.files.rewrite("about.partial", about, "about", REL_FILES["about"][1])
+        if self.anonymity_changed:
+            # Rare: links written with an anonymity a later definition changed. Each gets its source's final one.
+            with self.files.path("source").open(encoding="utf-8", newline="") as links:
+                links.readline()
+                sources = dict(line.rstrip("\n").split(",", 1) for line in links)
+
+            def again(record: str) -> str:
+                line = record[:-1].rsplit(",", 1)[0]
+                return line + "," + _field(anonymous[sources[_owner(line)]]) + "\n"
+
+            self.files.rewrite("about", again, "about")
+        self.files.append("about.partial", about, "about")
 
     def _write_names(self) -> None:
         keys = self.name_keys

@@ -20,7 +20,7 @@ from service.graph.driver import Database
 from service.graph.schema import MIGRATIONS, schema_statements
 from service.ingest.bulk import bulk_seed
 from service.ingest.generate import GraphShape, generate
-from service.ingest.import_set import ARRAY_DELIMITER, NotImportable, write_import_set
+from service.ingest.import_set import ARRAY_DELIMITER, CHUNK, NotImportable, write_import_set
 from service.ingest.loader import load_documents
 from service.ingest.validation import iter_documents
 from service.local_neo4j import LocalNeo4j
@@ -272,3 +272,30 @@ def test_a_list_item_holding_the_array_delimiter_is_refused(tmp_path: Path) -> N
 
     with pytest.raises(NotImportable, match="U\\+001F"):
         write_import_set([SeedDocument.model_validate(document)], tmp_path / "set", "now")
+
+
+def test_a_later_definition_s_anonymity_reaches_every_about_link(tmp_path: Path) -> None:
+    """ABOUT links are written as claims arrive, with their source's anonymity as known then; an actor defined
+    again with the other anonymity (which validation refuses, but the converter alone must still get right) has
+    the last definition's, as `kb seed` would leave it."""
+    from service.ingest.models import SeedDocument
+
+    def document(number: int, anonymous: bool) -> dict[str, Any]:
+        source = {"id": "x-src", "name": "Source", "kind": "person", "anonymous": anonymous}
+        if anonymous:
+            source["descriptor"] = "an official"
+        return {
+            "report": {"id": f"x-r{number}", "title": f"Report {number}"},
+            "actors": [source, {"id": "x-about", "name": "About", "kind": "state"}],
+            "claims": [{"id": f"x-c{number}", "text": "Said", "source": "x-src", "about": ["x-about"]}],
+        }
+
+    # The two definitions in different batches of the converter, so that the first one's links are written.
+    fillers = [{"report": {"id": f"x-f{number}", "title": "Filler"}} for number in range(CHUNK)]
+    documents = [document(1, False), *fillers, document(2, True)]
+    import_set = write_import_set([SeedDocument.model_validate(d) for d in documents], tmp_path / "set", "now")
+
+    about = (import_set.directory / "about.csv").read_text().splitlines()
+    claims = (import_set.directory / "Claim.csv").read_text().splitlines()
+    assert sorted(line.rsplit(",", 1)[1] for line in about[1:]) == ["true", "true"]
+    assert sorted(line.rsplit(",", 1)[1] for line in claims[1:]) == ["true", "true"]
