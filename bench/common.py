@@ -114,10 +114,11 @@ class Timed:
     seconds: float
     peak_rss_mb: float
     stdout: str
+    cpu_seconds: float = 0.0  # user + system, of the command and of the programs it ran and waited for
 
 
 def timed(command: list[str], env: dict[str, str]) -> Timed:
-    """Run a command to completion; its wall time and peak resident memory (from the kernel's rusage)."""
+    """Run a command to completion; its wall time, peak resident memory and CPU time (from the kernel's rusage)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
@@ -127,7 +128,7 @@ def timed(command: list[str], env: dict[str, str]) -> Timed:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command, stdout)
-    return Timed(seconds, usage.ru_maxrss / 1024, stdout)
+    return Timed(seconds, usage.ru_maxrss / 1024, stdout, usage.ru_utime + usage.ru_stime)
 
 
 def machine() -> dict[str, Any]:
