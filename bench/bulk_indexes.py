@@ -57,16 +57,16 @@ def _statement(cypher: str) -> Any:
     return work
 
 
-async def sequential(db: Database, settings: Settings) -> None:
+async def sequential(db: Database, settings: Settings, neo4j: LocalNeo4j) -> None:
     for statement in EMPTY_LISTS:
-        await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
+        auto_commit(neo4j, statement)
     for statement in schema_statements(settings.schema_dir):
         await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
     await wait_for_indexes(db, INDEX_TIMEOUT_S)
 
 
-async def overlapped(db: Database, settings: Settings) -> None:
-    await finish_graph(db, settings.schema_dir)
+async def overlapped(db: Database, settings: Settings, neo4j: LocalNeo4j) -> None:
+    await finish_graph(db, settings.neo4j_database, settings.schema_dir)
 
 
 async def run(rounds: int) -> dict[str, list[float]]:
@@ -85,7 +85,7 @@ async def run(rounds: int) -> dict[str, list[float]]:
             for name, phase in (("sequential", sequential), ("overlapped", overlapped)):
                 reset(neo4j)
                 start = time.perf_counter()
-                await phase(db, settings)
+                await phase(db, settings, neo4j)
                 seconds[name].append(round(time.perf_counter() - start, 1))
                 print(f"{name}: {seconds[name][-1]} s (load average {os.getloadavg()[0]:.1f})", flush=True)
     finally:

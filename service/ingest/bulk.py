@@ -31,6 +31,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import LiteralString
 
+from neo4j import Query
 from service.config import Settings
 from service.graph.driver import Database, Run
 from service.graph.schema import migrate, schema_statements, wait_for_indexes
@@ -41,6 +42,7 @@ from service.ingest.validation import SeedCheck, Validation
 from service.local_neo4j import LocalNeo4j, LocalNeo4jError
 
 INDEX_TIMEOUT_S = 1_800.0
+FIRST_QUERY_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -89,7 +91,9 @@ def _statement(cypher: LiteralString) -> Callable[[Run], Awaitable[object]]:
     return work
 
 
-async def finish_graph(db: Database, schema_dir: Path, on_lists: Callable[[], None] | None = None) -> None:
+async def finish_graph(
+    db: Database, database: str, schema_dir: Path, on_lists: Callable[[], None] | None = None
+) -> None:
     """After an import: the empty lists the importer cannot write, and every constraint and index of
     ``schema_dir``, online.
 
@@ -103,7 +107,9 @@ async def finish_graph(db: Database, schema_dir: Path, on_lists: Callable[[], No
     for statement in [s for s in statements if s not in constraints]:
         await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
     for statement in EMPTY_LISTS:
-        await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
+        # CALL ... IN TRANSACTIONS commits as it goes, so it runs in an implicit transaction of its own.
+        async with db.driver.session(database=database) as session:
+            await (await session.run(Query(statement, timeout=INDEX_TIMEOUT_S))).consume()
     if on_lists is not None:
         on_lists()
     for statement in constraints:
@@ -204,7 +210,9 @@ async def bulk_seed(
     if directory.exists() and any(directory.iterdir()):
         raise FileExistsError(f"{directory} is not empty; name an empty or new directory for the import set")
 
-    db = Database.connect(settings)
+    # The first query may reach a server that has only just started (above), on busy cores: not held to the
+    # usual timeout.
+    db = Database.connect(settings.model_copy(update={"neo4j_query_timeout_s": FIRST_QUERY_TIMEOUT_S}))
     stopping: asyncio.Task[bool] | None = None
     try:
         if local is not None and await database_is_empty(db):
@@ -260,7 +268,7 @@ async def bulk_seed(
     # Building indexes over a large graph keeps the server busy: no statement here is held to the usual timeout.
     db = Database.connect(settings.model_copy(update={"neo4j_query_timeout_s": INDEX_TIMEOUT_S}))
     try:
-        await finish_graph(db, settings.schema_dir, lambda: clock.lap("empty_lists"))
+        await finish_graph(db, settings.neo4j_database, settings.schema_dir, lambda: clock.lap("empty_lists"))
         await migrate(db)  # nothing to do: the import set records every migration as done
     finally:
         await db.close()

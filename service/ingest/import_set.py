@@ -71,11 +71,13 @@ EVENT_COLUMNS = ("id", "name", "kind", "startDate", "endDate", "place", "status"
 
 
 # The importer cannot write an empty list (an empty field is no property): what `kb seed` writes as [] is set
-# once the import is done, in one statement per property, before the indexes exist.
+# once the import is done, one statement per property, each committed in batches (a million claims' lists in one
+# transaction pass the server's transaction memory limit with a 2 GB heap). Idempotent: only what has none.
 EMPTY_LISTS: tuple[LiteralString, ...] = (
-    "MATCH (n:Actor) WHERE n.aliases IS NULL SET n.aliases = []",
-    "MATCH ()-[r:RELATED_TO]->() WHERE r.evidence IS NULL SET r.evidence = []",
-    "MATCH (n:Claim) WHERE n.evidence IS NULL SET n.evidence = []",
+    "MATCH (n:Actor) WHERE n.aliases IS NULL CALL (n) { SET n.aliases = [] } IN TRANSACTIONS OF 20000 ROWS",
+    "MATCH ()-[r:RELATED_TO]->() WHERE r.evidence IS NULL CALL (r) { SET r.evidence = [] }"
+    " IN TRANSACTIONS OF 20000 ROWS",
+    "MATCH (n:Claim) WHERE n.evidence IS NULL CALL (n) { SET n.evidence = [] } IN TRANSACTIONS OF 20000 ROWS",
 )
 
 
