@@ -2,11 +2,13 @@
 
 Validation is the same as ``kb seed``'s (every document against the models,
 every reference against the input and the database), and the documents are
-converted into an import set (service/ingest/import_set.py) in the same
-pass. Only when everything is valid and the database holds no knowledge-base
-node does anything happen to the database:
+converted into an import set (service/ingest/import_set.py) by a process of
+its own that reads the files beside the validation. Only when everything is
+valid and the database holds no knowledge-base node does anything happen to
+the database:
 
-- on the local server (NEO4J_URI unset) the server is stopped, the importer
+- on the local server (NEO4J_URI unset) the server is stopped (while the
+  files are read, when the database is empty at the start), the importer
   replaces its database with the import set, the server is started again,
   the constraints and indexes of schema/ are created, and the command waits
   until every index is online;
