@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -202,8 +203,10 @@ async def test_a_server_that_stops_answering_mid_call_is_unavailable_within_the_
 ) -> None:
     # The local server does not ask drivers to time each read (keep-alive only while streaming), so the call's
     # own bound ends it: retries, then a last attempt's server-side timeout and connection.
-    host, port = neo4j_settings.neo4j_uri.removeprefix("bolt://").split(":")
-    proxy = Freezer(host, int(port))
+    target = urlsplit(neo4j_settings.effective_neo4j_uri())
+    if target.scheme not in ("bolt", "neo4j") or target.hostname is None:
+        pytest.skip("the proxy forwards plain Bolt only")
+    proxy = Freezer(target.hostname, target.port or 7687)
     proxy.server = await asyncio.start_server(proxy.connect, "127.0.0.1", 0)
     uri = f"bolt://127.0.0.1:{proxy.server.sockets[0].getsockname()[1]}"
     db = Database.connect(neo4j_settings.model_copy(update={"neo4j_uri": uri, "neo4j_retry_s": 0.5,
