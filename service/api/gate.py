@@ -46,6 +46,10 @@ OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 
 
+# Refusals also made where Strawberry repeats the gate's checks (service.api.http).
+NO_QUERY = "no query: send `query`"
+MUTATION_OVER_GET = "only queries over GET; send mutations with POST"
+
 LEARNT_LARGEST = 64 * 1024  # the longest document remembered for a client's hash
 
 
@@ -163,7 +167,7 @@ class PersistedQueryLookup(SchemaExtension):
             if key is not None:
                 self.learn = (persisted, key, context.query)
         elif not context.query:
-            raise request_error(BAD_REQUEST, "no query: send `query`")
+            raise request_error(BAD_REQUEST, NO_QUERY)
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -203,7 +207,7 @@ class OperationGate(SchemaExtension):
             raise request_error(OPERATION_RESOLUTION_FAILURE, str(error)) from None
         kind = operation.operation
         if kind is OperationType.MUTATION and not _allows(context.allowed_operations, "mutation"):
-            raise request_error(METHOD_NOT_ALLOWED, "only queries over GET; send mutations with POST")
+            raise request_error(METHOD_NOT_ALLOWED, MUTATION_OVER_GET)
         if kind is OperationType.SUBSCRIPTION:
             raise request_error(BAD_REQUEST, "this endpoint serves no subscriptions")
         measures = self.parsed.measure(typed_schema(context.schema), operation, context.variables, limits)

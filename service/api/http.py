@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -46,9 +47,12 @@ from service.api.gate import (
     BAD_REQUEST,
     FORBIDDEN,
     METHOD_NOT_ALLOWED,
+    MUTATION_OVER_GET,
+    NO_QUERY,
     OPERATION_RESOLUTION_FAILURE,
     PERSISTED_QUERY_NOT_FOUND,
     Admission,
+    request_error,
 )
 from service.api.schema import schema
 from service.errors import shortened
@@ -171,9 +175,8 @@ class GraphQLEndpoint:
                 operation_extensions=graphql_request.extensions,
             )
         except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError) as error:
-            # service.api.gate refuses these first, with the same codes; Strawberry checks them again.
-            await _refusal(_refused_by_strawberry(error), media)(scope, receive, send)
-            return
+            # service.api.gate refuses these first; Strawberry checks them again. Answered as the gate's are.
+            result = ExecutionResult(data=None, errors=[_gate_error(error)])
         status, headers, body = self.answer(result, media)
         await JSONBody(body, status_code=status, headers=headers, media_type=media)(scope, receive, send)
 
@@ -256,13 +259,13 @@ class GraphQLEndpoint:
         return GraphQLRequest(query, variables or {}, name, extensions or {})
 
 
-def _refused_by_strawberry(error: Exception) -> RequestRefused:
+def _gate_error(error: Exception) -> GraphQLError:
+    """The request error service.api.gate gives for what Strawberry refused."""
     if isinstance(error, InvalidOperationTypeError):
-        message = "only queries over GET; send mutations with POST"
-        return RequestRefused(405, METHOD_NOT_ALLOWED, message, {"allow": "POST"})
+        return request_error(METHOD_NOT_ALLOWED, MUTATION_OVER_GET)
     if isinstance(error, CannotGetOperationTypeError):
-        return RequestRefused(400, OPERATION_RESOLUTION_FAILURE, "the operation to run cannot be determined")
-    return RequestRefused(400, BAD_REQUEST, "no query: send `query`")
+        return request_error(OPERATION_RESOLUTION_FAILURE, "the operation to run cannot be determined")
+    return request_error(BAD_REQUEST, NO_QUERY)
 
 
 def _refusal(refused: RequestRefused, media: str) -> Response:
