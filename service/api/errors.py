@@ -10,12 +10,11 @@ and masked to ``INTERNAL`` with that id for the client to quote.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.execution import ExecutionResult
 
 from service.errors import KBError, shortened
@@ -62,12 +61,9 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> Grap
     )
 
 
-class ErrorCodes(SchemaExtension):
-    """Rewrites every error of a result through ``coded_error``."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
-            request_id = getattr(self.execution_context.context, "request_id", "-")
-            result.errors = [coded_error(e, request_id) for e in result.errors]
+def code_errors(execution: ExecutionContext) -> None:
+    """Every error of the operation's result rewritten through ``coded_error`` (after it ran)."""
+    result = execution.result
+    if isinstance(result, (GraphQLExecutionResult, ExecutionResult)) and result.errors:
+        request_id = getattr(execution.context, "request_id", "-")
+        result.errors = [coded_error(e, request_id) for e in result.errors]

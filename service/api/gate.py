@@ -1,12 +1,14 @@
-"""What every operation passes before it is validated and run, as Strawberry schema extensions.
+"""What every operation passes before it is validated and run, called from the schema extension's hooks
+(service.api.lifecycle).
 
 They run for every request, whatever its shape or transport (POST, GET, a
 persisted query, a test calling ``schema.execute``), in this order:
 
-- ``PersistedQueryLookup`` (``on_operation``): Apollo's automatic persisted
+- ``resolve_persisted`` (``on_operation``): Apollo's automatic persisted
   queries and the allow-list. The document comes from its hash, or is learnt
-  under it; in allow-list mode only registered documents run.
-- ``OperationGate`` (``on_parse``): the document is parsed once per text
+  under it (``learn_persisted``, after validation); in allow-list mode only
+  registered documents run.
+- ``admit`` (``on_parse``): the document is parsed once per text
   (a shared cache; the parser stops at KB_MAX_TOKENS), the operation to run is
   picked as the GraphQL spec says (one operation, or the one named; anything
   else is a request error), its type is checked against what the transport
@@ -24,15 +26,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, GraphQLSyntaxError, OperationType, build_schema
-from strawberry.extensions import SchemaExtension
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionContext
 
 from service.api.errors import coded_error
 from service.api.limits import DOCUMENTS, Limits, NoOperation, Parsed, select_operation, too_complex
@@ -153,88 +154,92 @@ def _admission(context: Any, fallback_name: str | None) -> Admission:
     return Admission(fallback_name, None, settings if isinstance(settings, Settings) else get_settings())
 
 
-class PersistedQueryLookup(SchemaExtension):
-    """Resolves a persisted query's hash to its document before anything else runs; a document sent with its
-    hash is learnt once it has passed the gate and validation."""
+# A document sent with its hash, to learn under it once it has passed the gate and validation.
+Learning = tuple[PersistedQueries, str, str]
 
-    learn: tuple[PersistedQueries, str, str] | None = None
 
-    def on_operation(self) -> Iterator[None]:
-        context = self.execution_context
-        persisted = _admission(context.context, None).persisted
-        if persisted is not None:
-            context.query, key = persisted.resolve(context.query, context.operation_extensions)
-            if key is not None:
-                self.learn = (persisted, key, context.query)
-        elif not context.query:
+def resolve_persisted(execution: ExecutionContext) -> Learning | None:
+    """Before anything else runs: a persisted query's hash becomes its document (or a request error). Returns
+    what to learn once the document has proved valid (``learn_persisted``), if anything."""
+    persisted = _admission(execution.context, None).persisted
+    if persisted is None:
+        if not execution.query:
             raise request_error(BAD_REQUEST, NO_QUERY)
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        yield
-        if self.learn is not None and not self.execution_context.pre_execution_errors:
-            persisted, key, query = self.learn
-            persisted.learn(key, query)
+        return None
+    execution.query, key = persisted.resolve(execution.query, execution.operation_extensions)
+    return None if key is None else (persisted, key, execution.query)
 
 
-class OperationGate(SchemaExtension):
+def learn_persisted(execution: ExecutionContext, learning: Learning | None) -> None:
+    """After validation: a document sent with its hash is learnt under it, if it passed."""
+    if learning is not None and not execution.pre_execution_errors:
+        persisted, key, query = learning
+        persisted.learn(key, query)
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """What passed the gate: the parsed document (validation's errors are kept with it) and whether the
+    operation is introspection."""
+
+    parsed: Parsed
+    introspection: bool
+
+
+def admit(execution: ExecutionContext) -> Admitted:
     """Parse (cached, bounded), pick the operation, check its type and limits: see the module's docstring.
+    Raises the request error of the first check that fails; sets the execution's document otherwise."""
+    admission = _admission(execution.context, execution.operation_name)
+    limits = Limits.from_settings(admission.settings)
+    try:
+        parsed = DOCUMENTS.parse(execution.query or "", limits.tokens)
+    except GraphQLSyntaxError as error:
+        if "Parsing aborted" in error.message and "tokens" in error.message:
+            detail = f"the document has more than {limits.tokens} tokens"
+            raise too_complex("tokens", None, limits.tokens, detail) from None
+        raise coded_error(error, getattr(execution.context, "request_id", "-")) from None
+    document = parsed.document
+    try:
+        operation = select_operation(document, admission.operation_name)
+    except NoOperation as error:
+        raise request_error(OPERATION_RESOLUTION_FAILURE, str(error)) from None
+    kind = operation.operation
+    if kind is OperationType.MUTATION and not _allows(execution.allowed_operations, "mutation"):
+        raise request_error(METHOD_NOT_ALLOWED, MUTATION_OVER_GET)
+    if kind is OperationType.SUBSCRIPTION:
+        raise request_error(BAD_REQUEST, "this endpoint serves no subscriptions")
+    measures = parsed.measure(typed_schema(execution.schema), operation, execution.variables, limits)
+    if measures.exceeded is not None:
+        figure, value, maximum = measures.exceeded
+        raise too_complex(figure, value, maximum)
+    if measures.introspection and not admission.settings.introspection:
+        message = "introspection is turned off on this endpoint (KB_INTROSPECTION=false)"
+        raise request_error(FORBIDDEN, message)
+    execution.graphql_document = document
+    return Admitted(parsed, measures.introspection)
 
-    An introspection answer also gets ``@deprecated`` as the GraphQL spec (October 2021) defines it: graphql-core
-    3.3 follows graphql-js 17 in letting it deprecate directives (location DIRECTIVE_DEFINITION), which clients
-    on graphql-js 16 (graphql-codegen, Apollo Client 3) cannot parse back from the introspection result. No
-    directive of this schema is deprecated.
-    """
 
-    introspection = False
-    parsed: Parsed | None = None
+def validation_known(admitted: Admitted | None, execution: ExecutionContext) -> None:
+    """Before validation: a document validated before gets its errors back (Strawberry validates only when
+    none are set), so validation runs once per document kept."""
+    if admitted is not None and admitted.parsed.errors is not None:
+        execution.pre_execution_errors = list(admitted.parsed.errors)
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        admission = _admission(context.context, context.operation_name)
-        limits = Limits.from_settings(admission.settings)
-        try:
-            self.parsed = DOCUMENTS.parse(context.query or "", limits.tokens)
-        except GraphQLSyntaxError as error:
-            if "Parsing aborted" in error.message and "tokens" in error.message:
-                detail = f"the document has more than {limits.tokens} tokens"
-                raise too_complex("tokens", None, limits.tokens, detail) from None
-            raise coded_error(error, getattr(context.context, "request_id", "-")) from None
-        document = self.parsed.document
-        try:
-            operation = select_operation(document, admission.operation_name)
-        except NoOperation as error:
-            raise request_error(OPERATION_RESOLUTION_FAILURE, str(error)) from None
-        kind = operation.operation
-        if kind is OperationType.MUTATION and not _allows(context.allowed_operations, "mutation"):
-            raise request_error(METHOD_NOT_ALLOWED, MUTATION_OVER_GET)
-        if kind is OperationType.SUBSCRIPTION:
-            raise request_error(BAD_REQUEST, "this endpoint serves no subscriptions")
-        measures = self.parsed.measure(typed_schema(context.schema), operation, context.variables, limits)
-        if measures.exceeded is not None:
-            figure, value, maximum = measures.exceeded
-            raise too_complex(figure, value, maximum)
-        if measures.introspection and not admission.settings.introspection:
-            message = "introspection is turned off on this endpoint (KB_INTROSPECTION=false)"
-            raise request_error(FORBIDDEN, message)
-        context.graphql_document = document
-        self.introspection = measures.introspection
-        yield
 
-    def on_validate(self) -> Iterator[None]:
-        """Validation once per document kept (Strawberry validates when no errors are set before it)."""
-        parsed, context = self.parsed, self.execution_context
-        if parsed is not None and parsed.errors is not None:
-            context.pre_execution_errors = list(parsed.errors)
-        yield
-        if parsed is not None and parsed.errors is None and context.pre_execution_errors is not None:
-            parsed.errors = list(context.pre_execution_errors)
+def validation_done(admitted: Admitted | None, execution: ExecutionContext) -> None:
+    """After validation: its errors (none, or some) are kept with the document."""
+    if admitted is not None and admitted.parsed.errors is None and execution.pre_execution_errors is not None:
+        admitted.parsed.errors = list(execution.pre_execution_errors)
 
-    def on_execute(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if self.introspection and result is not None and result.data is not None:
-            _without_directive_deprecation(result.data)
+
+def introspection_answered(admitted: Admitted | None, execution: ExecutionContext) -> None:
+    """After execution: an introspection answer gets ``@deprecated`` as the GraphQL spec (October 2021) defines
+    it. graphql-core 3.3 follows graphql-js 17 in letting it deprecate directives (location
+    DIRECTIVE_DEFINITION), which clients on graphql-js 16 (graphql-codegen, Apollo Client 3) cannot parse back
+    from the introspection result. No directive of this schema is deprecated."""
+    result = execution.result
+    if admitted is not None and admitted.introspection and result is not None and result.data is not None:
+        _without_directive_deprecation(result.data)
 
 
 def _without_directive_deprecation(value: Any) -> None:

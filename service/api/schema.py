@@ -13,12 +13,10 @@ from strawberry.types.execution import ExecutionContext
 from service.api.arguments import bounded, key_of, page_arguments, partial_date, required_key_of
 from service.api.connections import Connection, wants_total
 from service.api.context import Info
-from service.api.errors import ErrorCodes
-from service.api.gate import OperationGate, PersistedQueryLookup
 from service.api.ids import from_global_id
+from service.api.lifecycle import RequestLifecycle
 from service.api.mutations import Mutation
 from service.api.paths import Path, explain_path
-from service.api.reads import CompiledReads
 from service.api.types import (
     Actor,
     ActorKind,
@@ -274,15 +272,14 @@ _NODE_LOADERS = {"Actor": "actor", "Claim": "claim", "Report": "report", "Event"
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Strawberry would log every error; ErrorCodes logs the unexpected ones, in full, with the request id."""
+        """Strawberry would log every error; code_errors logs the unexpected ones, in full, with the request id."""
 
 
 schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Actor, Claim, Report, Event],
-    # Each request gets its own extension objects; the caches behind them are shared. In this order: error
-    # codes around everything, then persisted queries, the gate (parse, operation, limits, validation once per
-    # document kept), and compiled reads (a query answered by one Cypher statement, KB_COMPILED_READS).
-    extensions=[ErrorCodes, PersistedQueryLookup, OperationGate, CompiledReads],
+    # Error codes, persisted queries, the gate, validation once per document, compiled reads: one extension
+    # (service.api.lifecycle) calls them in order.
+    extensions=[RequestLifecycle],
 )
