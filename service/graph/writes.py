@@ -14,7 +14,7 @@ ADD_ALIAS: LiteralString = """
 MATCH (a:Actor {id: $id})
 SET a.aliases = CASE WHEN toLower($alias) IN [x IN [a.name] + coalesce(a.aliases, []) | toLower(x)]
                      THEN a.aliases ELSE coalesce(a.aliases, []) + $alias END
-SET a.aliasText = reduce(s = '', x IN a.aliases | s + ' ' + x)
+SET a.aliasText = reduce(s = '', x IN coalesce(a.aliases, []) | s + ' ' + x)
 MERGE (k:Name {key: toLower($alias)})
 MERGE (k)-[:NAMES]->(a)
 RETURN a {.*} AS actor
@@ -94,8 +94,9 @@ CALL (keep, gone) {
 WITH keep, gone, [x IN [gone.name] + coalesce(gone.aliases, [])
                   WHERE NOT toLower(x) IN [y IN [keep.name] + coalesce(keep.aliases, []) | toLower(y)]] AS extra,
      coalesce(gone.mergedFrom, []) + gone.id AS absorbed
-SET keep.aliases = coalesce(keep.aliases, []) + reduce(acc = [], x IN extra |
-      CASE WHEN toLower(x) IN [y IN acc | toLower(y)] THEN acc ELSE acc + x END),
+WITH keep, gone, absorbed, coalesce(keep.aliases, []) + reduce(acc = [], x IN extra |
+      CASE WHEN toLower(x) IN [y IN acc | toLower(y)] THEN acc ELSE acc + x END) AS aliases
+SET keep.aliases = CASE WHEN size(aliases) > 0 THEN aliases END,
     keep.mergedFrom = coalesce(keep.mergedFrom, []) + absorbed,
     keep.description = coalesce(keep.description, gone.description),
     keep.descriptor = coalesce(keep.descriptor, gone.descriptor),
@@ -103,7 +104,7 @@ SET keep.aliases = coalesce(keep.aliases, []) + reduce(acc = [], x IN extra |
     keep.background = CASE WHEN keep.background IS NULL OR gone.background IS NULL
                            THEN coalesce(keep.background, gone.background)
                            ELSE keep.background + ' ' + gone.background END
-SET keep.aliasText = reduce(s = '', x IN keep.aliases | s + ' ' + x)
+SET keep.aliasText = reduce(s = '', x IN coalesce(keep.aliases, []) | s + ' ' + x)
 DETACH DELETE gone
 WITH keep
 CALL (keep) {
@@ -120,7 +121,7 @@ ADD_RELATION: LiteralString = """
 MATCH (a:Actor {id: $relation.from}), (b:Actor {id: $relation.to})
 MERGE (a)-[r:RELATED_TO {id: $relation.id}]->(b)
 SET r.kind = $relation.kind, r.since = $relation.since, r.until = $relation.until,
-    r.evidence = $relation.evidence
+    r.evidence = CASE WHEN size($relation.evidence) > 0 THEN $relation.evidence END
 RETURN properties(r) AS relation, a {.*} AS source, b {.*} AS target
 """
 

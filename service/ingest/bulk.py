@@ -33,11 +33,10 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import LiteralString
 
-from neo4j import Query
 from service.config import Settings
 from service.graph.driver import Database, Run
 from service.graph.schema import migrate, schema_statements, wait_for_indexes
-from service.ingest.import_set import EMPTY_LISTS, Converted, ImportSet, convert_files
+from service.ingest.import_set import Converted, ImportSet, convert_files
 from service.ingest.loader import database_is_empty
 from service.ingest.references import Ids, existing
 from service.ingest.validation import SeedCheck, Validation
@@ -93,28 +92,17 @@ def _statement(cypher: LiteralString) -> Callable[[Run], Awaitable[object]]:
     return work
 
 
-async def finish_graph(
-    db: Database, database: str, schema_dir: Path, on_lists: Callable[[], None] | None = None
-) -> None:
-    """After an import: the empty lists the importer cannot write, and every constraint and index of
-    ``schema_dir``, online.
+async def finish_graph(db: Database, schema_dir: Path) -> None:
+    """After an import: every constraint and index of ``schema_dir``, online.
 
     The indexes are created first: the server builds them in the background (CREATE INDEX returns at once)
-    while the lists are written and each constraint is built (CREATE CONSTRAINT returns once it has checked
-    every node it covers), so the two cores have work throughout. No index covers a list property, so writing
-    the lists adds no index work. ``on_lists`` is told when the lists are written."""
+    while each constraint is built (CREATE CONSTRAINT returns once it has checked every node it covers), so
+    the two cores have work throughout. The importer writes no empty list, and neither does ``kb seed`` (an
+    empty list is no property), so nothing else is left to write."""
     statements = schema_statements(schema_dir)
     constraints = [s for s in statements if s.upper().startswith("CREATE CONSTRAINT")]
     # DDL from the repository's own files; a constraint checks every node it covers, past the usual timeout
-    for statement in [s for s in statements if s not in constraints]:
-        await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
-    for statement in EMPTY_LISTS:
-        # CALL ... IN TRANSACTIONS commits as it goes, so it runs in an implicit transaction of its own.
-        async with db.driver.session(database=database) as session:
-            await (await session.run(Query(statement, timeout=INDEX_TIMEOUT_S))).consume()
-    if on_lists is not None:
-        on_lists()
-    for statement in constraints:
+    for statement in [*(s for s in statements if s not in constraints), *constraints]:
         await db.write_unit(_statement(statement), INDEX_TIMEOUT_S)
     await wait_for_indexes(db, INDEX_TIMEOUT_S)
 
@@ -270,7 +258,7 @@ async def bulk_seed(
     # Building indexes over a large graph keeps the server busy: no statement here is held to the usual timeout.
     db = Database.connect(settings.model_copy(update={"neo4j_query_timeout_s": INDEX_TIMEOUT_S}))
     try:
-        await finish_graph(db, settings.neo4j_database, settings.schema_dir, lambda: clock.lap("empty_lists"))
+        await finish_graph(db, settings.schema_dir)
         await migrate(db)  # nothing to do: the import set records every migration as done
     finally:
         await db.close()

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any, LiteralString
+from typing import IO, Any
 
 from service.graph.schema import MIGRATIONS
 from service.ingest.models import SeedDocument
@@ -68,17 +68,6 @@ REL_FILES: dict[str, tuple[str, str, str | None]] = {
 }
 LABEL_OF = {"actors": "Actor", "reports": "Report", "events": "Event", "claims": "Claim"}
 EVENT_COLUMNS = ("id", "name", "kind", "startDate", "endDate", "place", "status", "description", "background", "hash")
-
-
-# The importer cannot write an empty list (an empty field is no property): what `kb seed` writes as [] is set
-# once the import is done, one statement per property, each committed in batches (a million claims' lists in one
-# transaction pass the server's transaction memory limit with a 2 GB heap). Idempotent: only what has none.
-EMPTY_LISTS: tuple[LiteralString, ...] = (
-    "MATCH (n:Actor) WHERE n.aliases IS NULL CALL (n) { SET n.aliases = [] } IN TRANSACTIONS OF 20000 ROWS",
-    "MATCH ()-[r:RELATED_TO]->() WHERE r.evidence IS NULL CALL (r) { SET r.evidence = [] }"
-    " IN TRANSACTIONS OF 20000 ROWS",
-    "MATCH (n:Claim) WHERE n.evidence IS NULL CALL (n) { SET n.evidence = [] } IN TRANSACTIONS OF 20000 ROWS",
-)
 
 
 class NotImportable(ValueError):

@@ -59,7 +59,7 @@ RETURN actors, reports, events, claims, relations
 # -- nodes: CREATE when new; SET and drop their own links when changed ----------
 
 _ACTOR_PROPS: LiteralString = """
-SET n.name = a.name, n.kind = a.kind, n.aliases = a.aliases,
+SET n.name = a.name, n.kind = a.kind, n.aliases = CASE WHEN size(a.aliases) > 0 THEN a.aliases END,
     n.aliasText = reduce(s = '', x IN a.aliases | s + ' ' + x),
     n.description = a.description, n.anonymous = a.anonymous, n.descriptor = a.descriptor,
     n.background = a.background, n.hash = a.hash
@@ -73,7 +73,8 @@ SET n.name = a.name, n.kind = a.kind, n.startDate = a.startDate, n.endDate = a.e
     n.hash = a.hash
 """
 _CLAIM_PROPS: LiteralString = """
-SET n.text = a.text, n.quote = a.quote, n.modality = a.modality, n.proposition = a.proposition, n.evidence = a.evidence,
+SET n.text = a.text, n.quote = a.quote, n.modality = a.modality, n.proposition = a.proposition,
+    n.evidence = CASE WHEN size(a.evidence) > 0 THEN a.evidence END,
     n.retracted = coalesce(n.retracted, false), n.hash = a.hash
 """
 
@@ -250,8 +251,8 @@ CALL (x, a, b) {
   CREATE (a)-[made:RELATED_TO {id: x.id}]->(b)
   RETURN made AS r
 }
-SET r.kind = x.kind, r.since = x.since, r.until = x.until, r.evidence = x.evidence, r.background = x.background,
-    r.hash = x.hash
+SET r.kind = x.kind, r.since = x.since, r.until = x.until,
+    r.evidence = CASE WHEN size(x.evidence) > 0 THEN x.evidence END, r.background = x.background, r.hash = x.hash
 """
 
 

@@ -131,3 +131,44 @@ async def test_loading_streams_with_at_most_two_batches_in_memory(graph: Databas
     assert summary.reports == 200
     assert len(ahead) == 10
     assert max(ahead) <= 20  # the batch being prepared, never more
+
+
+EMPTY_LISTS_STORED = """
+RETURN COUNT { MATCH (n:Actor) WHERE n.aliases = [] } + COUNT { MATCH (n:Claim) WHERE n.evidence = [] }
+     + COUNT { MATCH ()-[r:RELATED_TO]->() WHERE r.evidence = [] } AS stored
+"""
+
+
+async def test_an_empty_list_is_no_property_and_reads_back_empty(graph: Database, execute: Any) -> None:
+    """What the importer cannot write (an empty list), kb seed does not write either: the two loads build the
+    same graph, and a list that becomes empty loses its property."""
+    actors = [
+        {"id": "e-a", "name": "Empty A", "kind": "person"},
+        {"id": "e-b", "name": "Empty B", "kind": "person", "aliases": ["B"]},
+    ]
+    document: dict[str, Any] = {
+        "report": {"id": "e-r", "title": "Empty lists", "kind": "article"},
+        "actors": actors,
+        "claims": [{"id": "e-c", "text": "Said", "source": "e-a", "about": ["e-b"]}],
+        "relations": [{"id": "e-rel", "from": "e-a", "to": "e-b", "kind": "ally", "evidence": []}],
+    }
+    await load_documents(graph, [SeedDocument.model_validate(document)])
+    assert (await graph.read(EMPTY_LISTS_STORED, {}))[0]["stored"] == 0
+
+    # B's aliases emptied: its property goes.
+    document["actors"] = [actors[0], {**actors[1], "aliases": []}]
+    summary = await load_documents(graph, [SeedDocument.model_validate(document)])
+    assert summary.written.tally["actors"]["updated"] == 1
+    [record] = await graph.read("MATCH (n:Actor {id: 'e-b'}) RETURN n.aliases AS aliases, n.aliasText AS text", {})
+    assert record == {"aliases": None, "text": ""}
+    assert (await graph.read(EMPTY_LISTS_STORED, {}))[0]["stored"] == 0
+
+    query = """query($name: String!) {
+      actor(name: $name) { aliases relations { evidence { id } } claims(first: 1) { edges { node { evidence } } } }
+    }"""
+    result = await execute(query, name="Empty B")
+    assert result["errors"] == []
+    actor = result["data"]["actor"]
+    assert actor["aliases"] == []
+    assert [r["evidence"] for r in actor["relations"]] == [[]]
+    assert [e["node"]["evidence"] for e in actor["claims"]["edges"]] == [[]]
