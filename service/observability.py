@@ -66,8 +66,6 @@ NEO4J_IN_USE = Gauge("kb_neo4j_connections_in_use", "Neo4j connections held by a
                      multiprocess_mode="livesum")  # fmt: skip
 NEO4J_POOL_SIZE = Gauge("kb_neo4j_pool_max_size", "Most Neo4j connections the drivers may open, all workers.",
                         multiprocess_mode="livesum")  # fmt: skip
-NEO4J_LOOKUPS_SHARED = Counter("kb_neo4j_lookups_shared_total",
-                               "Lookups by id answered by a query another request's lookup started.")  # fmt: skip
 COMPILED_READS = Counter("kb_compiled_reads_total",
                          "Queries by how KB_COMPILED_READS answered them: compiled (one Cypher statement), "
                          "unsupported or declined (then Strawberry answered).", ["outcome"])  # fmt: skip

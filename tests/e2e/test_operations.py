@@ -71,7 +71,6 @@ def test_logs_metrics_and_request_ids_over_two_workers(two_workers: KbServe) -> 
         assert figures[("kb_http_request_duration_seconds_count", (("route", "/graphql"),))] == 42
         assert figures[("kb_neo4j_pool_max_size", ())] == 100  # two workers of 50
         assert ("kb_neo4j_connections_in_use", ()) in figures
-        assert ("kb_neo4j_lookups_shared_total", ()) in figures
 
     assert two_workers.stop() == 0
     assert not list(two_workers.tmp.glob("kb-metrics-*"))

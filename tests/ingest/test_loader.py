@@ -142,7 +142,7 @@ RETURN COUNT { MATCH (n:Actor) WHERE n.aliases = [] } + COUNT { MATCH (n:Claim) 
 async def test_an_empty_list_is_no_property_and_reads_back_empty(graph: Database, execute: Any) -> None:
     """What the importer cannot write (an empty list), kb seed does not write either: the two loads build the
     same graph, and a list that becomes empty loses its property."""
-    actors = [
+    actors: list[dict[str, Any]] = [
         {"id": "e-a", "name": "Empty A", "kind": "person"},
         {"id": "e-b", "name": "Empty B", "kind": "person", "aliases": ["B"]},
     ]
