@@ -11,7 +11,7 @@ where reads need a token). Each refusal is a GraphQL-shaped JSON body whose
 error has `extensions.code`.
 
 It then hands the operation to ``schema.execute``, Strawberry's public entry
-point, which runs it through the schema extensions (service.api.gate:
+point, which runs it through the schema's extension (service.api.lifecycle:
 persisted queries, operation selection, limits; validation; compiled reads;
 error codes), queries and mutations alike, GET allowing queries only. The
 result is answered with its errors coded and the status the specification

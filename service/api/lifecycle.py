@@ -10,7 +10,7 @@ Its hooks call the steps in their modules, in this order:
   (service.api.reads); an introspection answer gets the spec's ``@deprecated``.
 
 One extension, not one per step: Strawberry makes a context manager for each hook of each extension on
-every request, and four extensions cost a point lookup about 80 µs more of CPU than one (of 1.3 ms).
+every request; ``schema.execute`` of a point lookup took 0.69 ms of CPU with one, 0.76 with four.
 """
 
 from __future__ import annotations
