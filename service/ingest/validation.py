@@ -114,16 +114,8 @@ class SeedCheck:
         self._db.close()
         self._scratch.cleanup()
 
-    def read(
-        self,
-        paths: Sequence[Path],
-        on_document: Callable[[], None] | None = None,
-        on_valid: Callable[[SeedDocument], None] | None = None,
-    ) -> Validation:
-        """Check every document of the files and every id they define; count references they leave open.
-
-        ``on_valid`` is given each document that passes the models, in order, as it is read (a bulk load
-        converts them in the same pass); whether the whole input is valid is known only at the end."""
+    def read(self, paths: Sequence[Path], on_document: Callable[[], None] | None = None) -> Validation:
+        """Check every document of the files and every id they define; count references they leave open."""
         result = self.validation
         for checked in check_files(paths):
             if not checked.whole_file:
@@ -134,8 +126,6 @@ class SeedCheck:
                 result.problem(problem, self.keep)
             if checked.document is not None:
                 self._record(checked, checked.document)
-                if on_valid is not None:
-                    on_valid(checked.document)
             else:
                 self._record_raw_definitions(checked)
         [(result.unresolved,)] = self._db.execute(_COUNT_UNRESOLVED)
