@@ -117,10 +117,12 @@ class Timed:
     cpu_seconds: float = 0.0  # user + system, of the command and of the programs it ran and waited for
 
 
-def timed(command: list[str], env: dict[str, str]) -> Timed:
-    """Run a command to completion; its wall time, peak resident memory and CPU time (from the kernel's rusage)."""
+def timed(command: list[str], env: dict[str, str], stderr: int | None = None) -> Timed:
+    """Run a command to completion; its wall time, peak resident memory and CPU time (from the kernel's rusage).
+
+    ``stderr`` as subprocess takes it (None: this process's; subprocess.STDOUT: into the output returned)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
     assert process.stdout is not None
     stdout = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
@@ -129,6 +131,11 @@ def timed(command: list[str], env: dict[str, str]) -> Timed:
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, command, stdout)
     return Timed(seconds, usage.ru_maxrss / 1024, stdout, usage.ru_utime + usage.ru_stime)
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages, beside a figure measured on shared cores."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def machine() -> dict[str, Any]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import time
@@ -44,6 +43,7 @@ from bench.common import (
     free_port,
     fresh_store,
     generated_graph,
+    load_average,
     markdown_table,
     percentiles,
     timed,
@@ -156,11 +156,6 @@ def bulk_row(neo4j: LocalNeo4j, claims: int, actors: int, reports: int) -> dict[
         "phases_s": phases,
         "load_average": load_average(),
     }
-
-
-def load_average() -> list[float]:
-    """The machine's 1, 5 and 15-minute load averages, beside a figure measured on shared cores."""
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def previous_rows(methods: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import KB, bench_neo4j, cypher, empty_database, environment, fresh_store
+from bench.common import KB, bench_neo4j, cypher, empty_database, environment, fresh_store, load_average, timed
 from service.config import PROJECT_ROOT
 from service.local_neo4j import LocalNeo4j
 
@@ -69,29 +69,21 @@ def load(neo4j: LocalNeo4j, env: dict[str, str], tree: Path, file: Path) -> dict
     stop = threading.Event()
     start = time.perf_counter()
     seen = first_claim_after(neo4j, start, stop)
-    process = subprocess.Popen(
-        [str(KB), "seed", str(file)],
-        env={**env, "PYTHONPATH": str(tree)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    stop.set()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"kb seed failed with {tree}'s code:\n{output}")
+    try:
+        result = timed([str(KB), "seed", str(file)], {**env, "PYTHONPATH": str(tree)}, stderr=subprocess.STDOUT)
+    except subprocess.CalledProcessError as error:
+        raise RuntimeError(f"kb seed failed with {tree}'s code:\n{error.output}") from None
+    finally:
+        stop.set()
     [counts] = cypher(neo4j, COUNTS)
     return {
-        "wall": round(wall, 1),
+        "wall": round(result.seconds, 1),
         "until_first_claim": round(seen[0], 1) if seen else None,
-        "kb_cpu": round(usage.ru_utime + usage.ru_stime, 1),
+        "kb_cpu": round(result.cpu_seconds, 1),
         "neo4j_cpu": round(process_cpu(pid) - neo4j_cpu, 1),
-        "kb_peak_rss_mb": round(usage.ru_maxrss / 1024),
+        "kb_peak_rss_mb": round(result.peak_rss_mb),
         **counts,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average": load_average(),
     }
 
 

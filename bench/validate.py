@@ -15,26 +15,17 @@ import argparse
 import os
 import statistics
 import subprocess
-import time
 from pathlib import Path
 
-from bench.common import KB, markdown_table, write_results
+from bench.common import KB, load_average, markdown_table, timed, write_results
 from service.config import PROJECT_ROOT
 
 
 def run(file: Path, tree: Path) -> tuple[float, float, float]:
     """(wall s, CPU s, peak RSS MB) of one offline validation with ``tree``'s code."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [str(KB), "seed", "--dry-run", "--offline", str(file)],
-        env={**os.environ, "PYTHONPATH": str(tree)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"kb seed --dry-run --offline {file} failed with {tree}'s code")
-    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    command = [str(KB), "seed", "--dry-run", "--offline", str(file)]
+    result = timed(command, {**os.environ, "PYTHONPATH": str(tree)}, stderr=subprocess.DEVNULL)
+    return result.seconds, result.cpu_seconds, result.peak_rss_mb
 
 
 def main() -> None:
@@ -52,7 +43,7 @@ def main() -> None:
             wall, cpu, rss = samples[name][-1]
             load_now = os.getloadavg()[0]
             print(f"{name}: wall {wall:.1f} s, CPU {cpu:.1f} s, {rss:.0f} MB, load {load_now:.1f}", flush=True)
-    load = [round(x, 2) for x in os.getloadavg()]
+    load = load_average()
     rows = [
         {
             "checkout": str(trees[name]),
