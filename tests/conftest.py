@@ -21,6 +21,7 @@ from service.api.auth import Role
 from service.config import PROJECT_ROOT, Settings
 from service.graph.driver import Database
 from service.graph.schema import apply_schema
+from service.graph.search import search_caught_up
 from service.ingest.loader import database_is_empty, load_documents
 from service.ingest.seed_files import read_seed_files
 from service.local_neo4j import LocalNeo4j
@@ -72,8 +73,9 @@ async def session_db(neo4j_settings: Settings) -> AsyncIterator[Database]:
 
 @pytest_asyncio.fixture
 async def graph(session_db: Database) -> Database:
-    """The session database, emptied of every node and relationship."""
+    """The session database, emptied of every node and relationship (and of them, the full-text index)."""
     await session_db.write("MATCH (n) DETACH DELETE n", {})
+    await search_caught_up(session_db)
     return session_db
 
 

@@ -65,6 +65,10 @@ async def apply_schema(db: Database, schema_dir: Path) -> int:
     Returns the number of statements run.
     """
     statements = schema_statements(schema_dir)
+    # A database made before the full-text index became eventually consistent has it strict: CREATE ... IF
+    # NOT EXISTS would keep that one, so it is dropped here and built again below.
+    if (await db.read(STRICT_SEARCH_INDEX, {}))[0]["n"]:
+        await db.write("DROP INDEX kb_search", {})
     for statement in statements:
         # DDL from the repository's own files: no user input reaches it.
         await db.write(statement, {})
@@ -72,6 +76,12 @@ async def apply_schema(db: Database, schema_dir: Path) -> int:
     await migrate(db)
     return len(statements)
 
+
+STRICT_SEARCH_INDEX: LiteralString = """
+SHOW FULLTEXT INDEXES YIELD name, options
+WHERE name = 'kb_search' AND NOT coalesce(options.indexConfig.`fulltext.eventually_consistent`, false)
+RETURN count(*) AS n
+"""
 
 INDEX_STATES: LiteralString = "SHOW INDEXES YIELD name, state, populationPercent RETURN name, state, populationPercent"
 

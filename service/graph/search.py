@@ -26,6 +26,16 @@ def lucene_terms(text: str) -> str:
     return _OPERATORS.sub(lambda m: m.group(1).lower(), escaped)
 
 
+# Returns once the full-text index holds every change committed before the call (it is eventually consistent:
+# schema/002_indexes.cypher).
+CAUGHT_UP: LiteralString = "CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()"
+
+
+async def search_caught_up(db: Database) -> None:
+    """Wait until search sees every write committed so far (on the server the driver writes to)."""
+    await db.write(CAUGHT_UP, {})
+
+
 async def search(db: Database, text: str, limit: int) -> list[Record]:
     """Best matches first: [{type, node, score}]."""
     return await db.read_rows(SEARCH, {"query": lucene_terms(text), "limit": limit})

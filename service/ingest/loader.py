@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from service.graph.driver import Database
+from service.graph.search import search_caught_up
 from service.ingest.models import SeedDocument
 from service.ingest.writer import Batch, WriteSummary, batch_of, write_batch
 
@@ -46,7 +47,7 @@ async def load_documents(
     A batch is stored whole or not at all, so a failure never leaves half a
     report. Documents are consumed as they come: while one batch is being
     written, a worker thread reads and prepares the next, and memory holds
-    those two batches whatever the size of the input.
+    those two batches whatever the size of the input. It returns once search sees all of it.
     """
     batches = batched(documents, batch_size)
 
@@ -66,6 +67,7 @@ async def load_documents(
             raise
         if on_batch is not None:
             on_batch(count)
+    await search_caught_up(db)  # what was loaded can be searched for once this returns
     return summary
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from service.api.auth import Role
 from service.api.ids import to_global_id
 from service.graph.driver import Database
+from service.graph.search import search_caught_up
 from service.ingest.loader import load_documents
 from service.ingest.models import SeedDocument
 
@@ -57,5 +58,6 @@ async def test_aliases_merges_and_relations_on_missing_lists(graph: Database, ex
         r = await run(q)
         assert r["errors"] == []
         assert r["data"]["actors"]["edges"] == [{"node": {"name": "Alpha", "aliases": []}}]
+    await search_caught_up(graph)  # the mutations above are in the full-text index once this returns
     r = await execute('{ search(text: "Gee") { node { ... on Actor { name aliases } } } }')
     assert r["errors"] == [], r
