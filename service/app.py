@@ -78,7 +78,7 @@ def _tune_collector() -> None:
 
     The collector's oldest generation ran every few pages of 100 claims, each time walking all of it: with
     the younger ones, a fifth of such a page's time in process (2.4 s of 12.5 s over 1,300 pages; 1.1 s once
-    frozen). Once per process; what a request makes is collected as before.
+    frozen). Once per process.
 
     A request leaves little in reference cycles (an ingestReport about 215 objects, mostly the driver's
     results), but with 16 in flight every young collection walks all their live objects: at the default
@@ -90,8 +90,8 @@ def _tune_collector() -> None:
     if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
-        _, older, oldest = gc.get_threshold()
-        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
 
 
 def _wants_html(request: Request) -> bool:

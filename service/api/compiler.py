@@ -665,7 +665,8 @@ class Compiler:
                 raise Unsupported(f"SearchHit.{name}")
         body = (
             f"CALL db.index.fulltext.queryNodes('kb_search', {query}, {{limit: {limit} * 2}}) "
-            f"YIELD node AS {n}, score AS {score} WHERE NOT ({n}:Claim AND coalesce({n}.retracted, false)) "
+            f"YIELD node AS {n}, score AS {score} "
+            f"WHERE ({n}:Actor OR {n}:Report OR {n}:Claim AND NOT coalesce({n}.retracted, false)) "
             f"WITH {n}, {score} ORDER BY {score} DESC, {n}.id LIMIT {limit} {computed}"
             f"WITH {n}, {score}, {{{', '.join(items)}}} AS {item} ORDER BY {score} DESC, {n}.id "
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import LiteralString
 
+from service.errors import QueryTimeout
 from service.graph.claims import about_keys
 from service.graph.driver import Database
 
@@ -47,6 +48,9 @@ RETURN max(c.id) AS last
 """,
 }
 MIGRATION_BATCH = 10_000
+# How long applying the schema waits for its indexes to be online (the full-text index, rebuilt over a million
+# claims, took 14 to 19 s here).
+SCHEMA_WAIT_S = 300.0
 
 
 def schema_statements(schema_dir: Path) -> list[str]:
@@ -66,13 +70,18 @@ async def apply_schema(db: Database, schema_dir: Path) -> int:
     """
     statements = schema_statements(schema_dir)
     # A database made before the full-text index became eventually consistent has it strict: CREATE ... IF
-    # NOT EXISTS would keep that one, so it is dropped here and built again below.
-    if (await db.read(STRICT_SEARCH_INDEX, {}))[0]["n"]:
-        await db.write("DROP INDEX kb_search", {})
+    # NOT EXISTS would keep that one, so it is dropped here and built again below. Asked of the leader, where
+    # the DDL runs; IF EXISTS, since another process starting at the same time may have dropped it first.
+    if (await db.write(STRICT_SEARCH_INDEX, {}))[0]["n"]:
+        await db.write("DROP INDEX kb_search IF EXISTS", {})
     for statement in statements:
         # DDL from the repository's own files: no user input reaches it.
         await db.write(statement, {})
-    await db.write("CALL db.awaitIndexes(300)", {})
+    # Polled: an index built again over a large graph takes longer than one query may.
+    try:
+        await wait_for_indexes(db, SCHEMA_WAIT_S)
+    except TimeoutError as error:
+        raise QueryTimeout(SCHEMA_WAIT_S) from error
     await migrate(db)
     return len(statements)
 
