@@ -5,9 +5,10 @@ and its longest pause, with requests in flight through service.app's ASGI app.
     .venv/bin/python -m bench.gc_threshold point-lookup --concurrency 16 --requests 2000 700,10,10 5000,10,10
 
 Runs against the bench Neo4j (started if it is not running; the large graph should be loaded: see
-bench/perf.py) with bench.perf's requests for the scenario, any of its six. Each round runs every threshold once, in the order given, after a full collection; a row is
-the median of the rounds. The app sets its own threshold at start (service/app.py); this sets each one after
-that. What ingest-report wrote is deleted at the end.
+bench/perf.py) with bench.perf's requests for the scenario, any of its six. Each round runs every threshold
+once, in the order given, after a full collection; a row is the median of the rounds. The app sets its own
+threshold at start (service/app.py); this sets each one after that. What ingest-report wrote is deleted at
+the end.
 """
 
 from __future__ import annotations
