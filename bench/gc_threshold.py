@@ -6,9 +6,9 @@ and its longest pause, with requests in flight through service.app's ASGI app.
 
 Runs against the bench Neo4j (started if it is not running; the large graph should be loaded: see
 bench/perf.py) with bench.perf's requests for the scenario, any of its six. Each round runs every threshold
-once, in the order given, after a full collection; a row is the median of the rounds. The app sets its own
-threshold at start (service/app.py); this sets each one after that. What ingest-report wrote is deleted at
-the end.
+once, in the order given, after a full collection; a row is the median of the rounds: the collector's CPU
+per request and its longest pause (wall time). The app sets its own threshold at start (service/app.py);
+this sets each one after that. What ingest-report wrote is deleted at the end.
 """
 
 from __future__ import annotations
@@ -23,24 +23,10 @@ import time
 from typing import Any
 
 from bench.common import bench_neo4j
-from bench.ingest_cpu import asgi_post
+from bench.ingest_cpu import CollectorTime, asgi_post
 from bench.perf import SCENARIOS, TOKEN, Pools, remove_ingested
 from service.app import create_app
 from service.config import Settings
-
-
-class Pauses:
-    """Each collection's wall time while installed in gc.callbacks."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-        self.started = 0.0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self.started = time.perf_counter()
-        else:
-            self.seconds.append(time.perf_counter() - self.started)
 
 
 async def measure(scenario: str, thresholds: list[tuple[int, int, int]], requests: int, concurrency: int,
@@ -79,8 +65,8 @@ async def measure(scenario: str, thresholds: list[tuple[int, int, int]], request
                 for threshold in thresholds:
                     gc.set_threshold(*threshold)
                     gc.collect()
-                    pauses = Pauses()
-                    gc.callbacks.append(pauses)
+                    collector = CollectorTime()
+                    gc.callbacks.append(collector)
 
                     async def client() -> None:
                         for _ in range(each):
@@ -90,11 +76,11 @@ async def measure(scenario: str, thresholds: list[tuple[int, int, int]], request
                     try:
                         await asyncio.gather(*(client() for _ in range(concurrency)))
                     finally:
-                        gc.callbacks.remove(pauses)
+                        gc.callbacks.remove(collector)
                     cpu_ms = (time.process_time() - started) * 1000 / made
-                    gc_ms = sum(pauses.seconds) * 1000 / made
-                    longest_ms = max(pauses.seconds, default=0.0) * 1000
-                    measured[threshold].append((cpu_ms, gc_ms, longest_ms, len(pauses.seconds)))
+                    gc_ms = sum(collector.seconds) * 1000 / made
+                    longest_ms = max(collector.pauses, default=0.0) * 1000
+                    measured[threshold].append((cpu_ms, gc_ms, longest_ms, len(collector.pauses)))
     finally:
         if scenario == "ingest-report":
             remove_ingested(neo4j)

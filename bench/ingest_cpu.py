@@ -37,19 +37,24 @@ QUERY = next(s.kb for s in SCENARIOS if s.name == "ingest-report")
 
 
 class CollectorTime:
-    """Time spent in the garbage collector, by generation, while installed."""
+    """Time spent in the garbage collector while installed in gc.callbacks: CPU by generation, and each
+    collection's wall time (a pause for every request in flight)."""
 
     def __init__(self) -> None:
         self.seconds = [0.0, 0.0, 0.0]
         self.collections = [0, 0, 0]
+        self.pauses: list[float] = []
         self.started = 0.0
+        self.started_wall = 0.0
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             self.started = time.process_time()
+            self.started_wall = time.perf_counter()
         else:
             self.seconds[info["generation"]] += time.process_time() - self.started
             self.collections[info["generation"]] += 1
+            self.pauses.append(time.perf_counter() - self.started_wall)
 
 
 def asgi_post(app: Any, body: bytes) -> Callable[[], Awaitable[tuple[int, bytes]]]:

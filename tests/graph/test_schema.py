@@ -9,7 +9,7 @@ from neo4j.exceptions import ConstraintError
 
 from service.config import PROJECT_ROOT
 from service.graph.driver import Database
-from service.graph.schema import apply_schema, schema_statements
+from service.graph.schema import apply_schema, schema_statements, wait_for_indexes
 from tests.graphs import actor, claim, document, load
 
 
@@ -63,7 +63,7 @@ async def test_a_strict_full_text_index_is_rebuilt_eventually_consistent(graph: 
         " n.title] OPTIONS {indexConfig: {`fulltext.eventually_consistent`: false}}",
         {},
     )
-    await graph.write("CALL db.awaitIndexes(60)", {})
+    await wait_for_indexes(graph, 60)
     assert await _search_index_options(graph) == (False, "ONLINE")
 
     await apply_schema(graph, PROJECT_ROOT / "schema")
