@@ -57,6 +57,7 @@ from service.api.arguments import bounded, partial_date, required_key_of
 from service.api.ids import from_cursor, from_global_id, to_cursor, to_global_id
 from service.api.types import STORED_FIELDS
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
+from service.graph.claims import standing_count
 from service.graph.paging import NULL_KEY, Direction
 from service.graph.search import lucene_terms
 
@@ -1026,31 +1027,20 @@ class ConnectionSpec:
     def indexed(c: Compiler, v: str, n: str, anonymities: str, node: Projection, first: str, after: str,
                 wants_total: bool) -> Computed:  # fmt: skip
         """An actor's standing claims in id order, from the relationship index about_actor_claims (see
-        service.graph.claims): a seek per anonymity asked for, stopping at the page's end; the count reads
-        index entries only."""
-        aid, anonymous, r, total, rows, counted, made, i = (
-            c.name(p) for p in ("aid", "an", "r", "t", "rows", "cn", "nd", "i")
-        )
+        service.graph.claims): a seek per anonymity asked for, stopping at the page's end; the count is the
+        actor's degree in the standing claims' twin types, read without visiting a claim."""
+        aid, anonymous, r, rows, made, i = (c.name(p) for p in ("aid", "an", "r", "rows", "nd", "i"))
         seek = f"USING INDEX SEEK {r}:ABOUT(actorId, sourceAnonymous, liveClaimId)"
-        count, counting = "0", ""
-        if wants_total:
-            count = total
-            counting = (
-                f"CALL ({aid}) {{ UNWIND {anonymities} AS {anonymous} CALL ({aid}, {anonymous}) {{ "
-                f"MATCH ()-[{r}:ABOUT]->() {seek} "
-                f"WHERE {r}.actorId = {aid} AND {r}.sourceAnonymous = {anonymous} AND {r}.liveClaimId > '' "
-                f"RETURN count({r}) AS {counted} }} RETURN sum({counted}) AS {total} }} "
-            )
+        total = standing_count(v, anonymities) if wants_total else "0"
         return Computed(
-            f"WITH {v}.id AS {aid} CALL ({aid}) {{ UNWIND {anonymities} AS {anonymous} "
+            f"WITH {v}, {v}.id AS {aid} CALL ({aid}) {{ UNWIND {anonymities} AS {anonymous} "
             f"CALL ({aid}, {anonymous}) {{ MATCH ({n}:Claim)-[{r}:ABOUT]->() {seek} "
             f"WHERE {r}.actorId = {aid} AND {r}.sourceAnonymous = {anonymous} "
             f"AND {r}.liveClaimId > coalesce({after}[1], '') "
             f"WITH {n}, {r} ORDER BY {r}.actorId, {r}.sourceAnonymous, {r}.liveClaimId LIMIT {first} RETURN {n} }} "
             f"WITH {n} ORDER BY {n}.id LIMIT {first} {node.computed}WITH {n}.id AS {i}, {node.expression} AS {made} "
-            f"ORDER BY {i} RETURN collect({{k: '', node: {made}}}) AS {rows} }} "
-            f"{counting}",
-            f"{{total: {count}, rows: {rows}}}",
+            f"ORDER BY {i} RETURN collect({{k: '', node: {made}}}) AS {rows} }} ",
+            f"{{total: {total}, rows: {rows}}}",
         )
 
 

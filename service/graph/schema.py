@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import LiteralString
 
 from service.errors import QueryTimeout
-from service.graph.claims import about_keys
+from service.graph.claims import about_keys, standing_twin
 from service.graph.driver import Database
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
@@ -42,6 +42,18 @@ CALL (c) {
   WHERE r.actorId IS NULL
   """
     + about_keys(claim="c", link="r", actor="a")
+    + """
+}
+RETURN max(c.id) AS last
+""",
+    # The twins an actor's standing claims are counted by (claims.standing_twin), from the keys above.
+    "standing-claim-twins": """
+MATCH (c:Claim) WHERE c.id > $after
+WITH c ORDER BY c.id LIMIT $batch
+CALL (c) {
+  MATCH (c)-[r:ABOUT]->(a:Actor)
+ """
+    + standing_twin(claim="c", link="r", actor="a", fresh=False)
     + """
 }
 RETURN max(c.id) AS last

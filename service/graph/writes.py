@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-from service.graph.claims import MOVE_SOURCE_ANONYMITY, about_keys
+from service.graph.claims import MOVE_SOURCE_ANONYMITY, STANDING_TYPES, about_keys, standing_twin
 from service.graph.driver import Database, Record
 
 ADD_ALIAS: LiteralString = """
@@ -37,6 +37,7 @@ CALL (keep, gone) {
     WITH keep, x, t, p WHERE t = 'ABOUT' MERGE (x)-[n:ABOUT]->(keep)
     """
     + about_keys(claim="x", link="n", actor="keep")
+    + standing_twin(claim="x", link="n", actor="keep", fresh=False)
     + """
   }
   CALL (keep, x, t, p) {
@@ -125,15 +126,20 @@ SET r.kind = $relation.kind, r.since = $relation.since, r.until = $relation.unti
 RETURN properties(r) AS relation, a {.*} AS source, b {.*} AS target
 """
 
-# A retracted claim leaves its actors' index of standing claims (about_keys).
-RETRACT_CLAIM: LiteralString = """
+# A retracted claim leaves its actors' index of standing claims (about_keys), and their counts (standing_twin).
+RETRACT_CLAIM: LiteralString = (
+    """
 MATCH (c:Claim {id: $id})
 SET c.retracted = true, c.retractedAt = coalesce(c.retractedAt, toString(datetime())),
     c.retractionReason = coalesce($reason, c.retractionReason)
 WITH c
 CALL (c) { MATCH (c)-[r:ABOUT]->(:Actor) REMOVE r.liveClaimId }
+CALL (c) { MATCH (c)-[twin:"""
+    + "|".join(STANDING_TYPES.values())
+    + """]->(:Actor) DELETE twin }
 RETURN c {.*} AS claim
 """
+)
 
 # The report goes, with the claims no other report carried; actors, events and
 # claims that other reports carried stay.

@@ -28,6 +28,7 @@ from typing import Any, Literal, LiteralString
 import yaml
 from pydantic import BaseModel
 
+from service.graph.claims import STANDING_TYPES
 from service.graph.driver import Database
 from service.ingest.models import ActorIn, ClaimIn, EventIn, RelationIn, ReportIn
 
@@ -75,6 +76,7 @@ DERIVED: dict[str, set[str]] = {
     "PARTICIPATED_IN": {"role"},
     "AUTHORED_BY": {"position"},
     "ABOUT": {"actorId", "sourceAnonymous", "liveClaimId"},
+    **{twin: set() for twin in STANDING_TYPES.values()},  # an ABOUT link's twin (claims.standing_twin)
     **{kind: set() for kind in ("PUBLISHED_BY", "CITES", "ATTRIBUTED_TO", "REPORTED_IN", "NAMES")},
 }
 KNOWN: dict[str, set[str]] = {

@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
+from service.graph.claims import STANDING_TYPES
 from service.graph.schema import MIGRATIONS
 from service.ingest.models import SeedDocument
 from service.ingest.seed_files import check_files
@@ -59,6 +60,9 @@ REL_FILES: dict[str, tuple[str, str, str | None]] = {
     "source": ("ATTRIBUTED_TO", ":START_ID(Claim),:END_ID(Actor)", "claims"),
     "about": ("ABOUT", ":START_ID(Claim),:END_ID(Actor),actorId,liveClaimId,sourceAnonymous:boolean", "claims"),
     "aboutEvents": ("ABOUT", ":START_ID(Claim),:END_ID(Event)", "claims"),
+    # The twins an actor's standing claims are counted by (service.graph.claims.standing_twin), from about.
+    "aboutAnonymous": (STANDING_TYPES[True], ":START_ID(Claim),:END_ID(Actor)", None),
+    "aboutNamed": (STANDING_TYPES[False], ":START_ID(Claim),:END_ID(Actor)", None),
     "reportedIn": ("REPORTED_IN", ":START_ID(Claim),:END_ID(Report)", None),
     "relations": (
         "RELATED_TO",
@@ -433,6 +437,18 @@ class ImportSetWriter:
 
             self.files.rewrite("about", again, "about")
         self.files.append("about.partial", about, "about")
+        self._write_twins()
+
+    def _write_twins(self) -> None:
+        """A twin for each ABOUT link to an actor (a seed's claims all stand), by its source's anonymity."""
+        names = {"true": "aboutAnonymous", "false": "aboutNamed"}
+        for name in names.values():
+            self.files.create(name, REL_FILES[name][1])
+        with self.files.path("about").open(encoding="utf-8", newline="") as links:
+            links.readline()
+            for line in links:
+                claim, actor, _, _, anonymous = line.rstrip("\n").split(",")
+                self.files.write(names[anonymous], f"{claim},{actor}\n")
 
     def _write_names(self) -> None:
         keys = self.name_keys

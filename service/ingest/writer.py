@@ -32,7 +32,7 @@ from typing import Any, Literal, LiteralString
 
 from neo4j.exceptions import ConstraintError
 
-from service.graph.claims import MOVE_SOURCE_ANONYMITY, about_keys
+from service.graph.claims import MOVE_SOURCE_ANONYMITY, STANDING_TYPES, about_keys, standing_twin
 from service.graph.driver import Database, Run
 from service.ingest.models import ActorIn, SeedDocument
 from service.observability import WRITE_RETRIES, WRITES
@@ -93,6 +93,7 @@ CREATE: dict[str, LiteralString] = {
     + " SET n.sourceAnonymous = coalesce(b.anonymous, false) }"
     + " CALL (n, a) { UNWIND a.about AS id MATCH (b:Actor {id: id}) CREATE (n)-[x:ABOUT]->(b) "
     + about_keys(claim="n", link="x", actor="b")
+    + standing_twin(claim="n", link="x", actor="b", fresh=True)
     + " }"
     + " CALL (n, a) { UNWIND a.aboutEvents AS id MATCH (b:Event {id: id}) CREATE (n)-[:ABOUT]->(b) }"
     + " CALL (n, a) { UNWIND a.reportedIn AS id MATCH (b:Report {id: id}) CREATE (n)-[:REPORTED_IN]->(b) }",
@@ -113,7 +114,9 @@ UPDATE: dict[str, LiteralString] = {
     + "WITH n CALL (n) { MATCH (n)<-[old:PARTICIPATED_IN]-() DELETE old }",
     "claims": "UNWIND $rows AS a MATCH (n:Claim {id: a.id})"
     + _CLAIM_PROPS
-    + "WITH n CALL (n) { MATCH (n)-[old:ATTRIBUTED_TO|ABOUT]->() DELETE old }",
+    + "WITH n CALL (n) { MATCH (n)-[old:ATTRIBUTED_TO|ABOUT|"
+    + "|".join(STANDING_TYPES.values())
+    + "]->() DELETE old }",
 }
 
 # Ids referred to before they are defined (a later batch defines them).
@@ -170,13 +173,22 @@ LINKS: dict[str, LinkKind] = {
         "actors",
         {verb: _link(verb, "Claim", "ATTRIBUTED_TO", "Actor", SET_SOURCE_ANONYMOUS) for verb in ("CREATE", "MERGE")},
     ),
-    # An ABOUT link to an actor carries the keys of the index an actor's claims are paged from (about_keys);
-    # the source link is written first, so the claim's anonymity is known.
+    # An ABOUT link to an actor carries the keys of the index an actor's claims are paged from (about_keys),
+    # and has the twin they are counted by (standing_twin); the source link is written first, so the claim's
+    # anonymity is known.
     "about": LinkKind(
         "claims",
         "actors",
         {
-            verb: _link(verb, "Claim", "ABOUT", "Actor", " " + about_keys(claim="a", link="x", actor="b"))
+            verb: _link(
+                verb,
+                "Claim",
+                "ABOUT",
+                "Actor",
+                " "
+                + about_keys(claim="a", link="x", actor="b")
+                + standing_twin(claim="a", link="x", actor="b", fresh=False),
+            )
             for verb in ("CREATE", "MERGE")
         },
     ),

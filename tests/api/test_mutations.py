@@ -81,7 +81,7 @@ async def test_ingest_report_stores_everything_once(graph: Database, execute: Ex
     repeat = second["data"]["ingestReport"]
     assert (repeat["created"], repeat["updated"], repeat["unchanged"]) == (0, 0, 11)
     assert (
-        await counts(graph) == after_first == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 27}
+        await counts(graph) == after_first == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 32}
     )
 
 
@@ -345,8 +345,9 @@ async def test_concurrent_overlapping_ingests_create_no_duplicates(graph: Databa
         {},
     )
     assert duplicates == {"duplicated": 0}
-    # 4 names, 1 participation, 1 relation shared; per report 1 publisher and 5 x 4 claim links.
-    assert await counts(graph) == {"actors": 3, "reports": 10, "claims": 50, "events": 1, "relationships": 216}
+    # 4 names, 1 participation, 1 relation shared; per report 1 publisher and 5 x 5 claim links (the ABOUT link
+    # to an actor has its twin, claims.standing_twin).
+    assert await counts(graph) == {"actors": 3, "reports": 10, "claims": 50, "events": 1, "relationships": 266}
 
 
 async def test_a_transient_failure_after_the_writes_is_retried_whole_and_stores_everything_once(
@@ -373,7 +374,7 @@ async def test_a_transient_failure_after_the_writes_is_retried_whole_and_stores_
     assert attempts == 2
     assert write_retries()["transient"] - retries_before["transient"] == 1  # counted in kb_write_retries_total
     assert result["data"]["ingestReport"]["created"] > 0  # the retry planned against the rolled-back graph
-    assert await counts(graph) == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 27}
+    assert await counts(graph) == {"actors": 3, "reports": 1, "claims": 5, "events": 1, "relationships": 32}
 
 
 async def test_an_ingest_failing_halfway_leaves_nothing(

@@ -92,13 +92,14 @@ async def test_migration_fills_claims_an_older_version_wrote(graph: Database, ex
     # What a version before the property left behind (nor did it key ABOUT links with it).
     await graph.write("MATCH (c:Claim) REMOVE c.sourceAnonymous", {})
     await graph.write("MATCH ()-[r:ABOUT]->() REMOVE r.actorId, r.sourceAnonymous, r.liveClaimId", {})
+    await graph.write("MATCH ()-[t:ANONYMOUS_CLAIM_ABOUT|NAMED_CLAIM_ABOUT]->() DELETE t", {})
     await graph.write("MATCH (m:Migration) DELETE m", {})
     assert await anonymous_about_x(execute) == []
 
     ran = await migrate(graph)
     again = await migrate(graph)
 
-    assert ran == ["claim-source-anonymous", "about-actor-keys"]
+    assert ran == ["claim-source-anonymous", "about-actor-keys", "standing-claim-twins"]
     assert again == []
     assert await anonymous_about_x(execute) == ["c1"]
     assert (await execute(NAMED_ABOUT_X))["data"]["actor"]["claims"]["totalCount"] == 1

@@ -47,7 +47,7 @@ async def test_the_headline_query_scans_no_label(seeded: Database, neo4j_setting
     assert scanning == []
 
 
-async def test_the_headline_page_and_count_seek_the_index_of_an_actors_claims(
+async def test_the_headline_page_seeks_the_index_and_counts_by_degree(
     seeded: Database, neo4j_settings: Settings
 ) -> None:
     headline = EXAMPLES[0]
@@ -62,8 +62,10 @@ async def test_the_headline_page_and_count_seek_the_index_of_an_actors_claims(
         explained = await driver.execute_query("EXPLAIN " + cypher, params)
     operations = details(explained.summary.plan)
 
-    # The page and the count each seek the index; no step walks the actor's ABOUT links.
+    # The page seeks the index, the count reads the actor's degree; no step walks the actor's ABOUT links.
     seeks = [d for d in operations if d.startswith("DirectedRelationshipIndexSeek")]
-    assert len(seeks) == 2, "\n".join(operations)
+    assert len(seeks) == 1, "\n".join(operations)
     assert all("ABOUT(actorId, sourceAnonymous, liveClaimId)" in seek for seek in seeks)
+    assert [d for d in operations if "getDegree" in d and "ANONYMOUS_CLAIM_ABOUT" in d], "\n".join(operations)
+    assert not [d for d in operations if d.startswith("Expand") and "CLAIM_ABOUT" in d]
     assert not [d for d in operations if d.startswith("Expand") and ":ABOUT" in d]
