@@ -175,19 +175,26 @@ def about_keys(*, claim: LiteralString, link: LiteralString, actor: LiteralStrin
 
 def standing_twin(*, claim: LiteralString, link: LiteralString, actor: LiteralString, fresh: bool) -> LiteralString:
     """The clauses that follow ``about_keys`` (same variable names): they give the ABOUT link ``link`` the twin
-    its keys call for (STANDING_TYPES), none once the claim is retracted. ``fresh``: the link was just created
-    with its claim, so there is no earlier twin to delete."""
+    its keys call for (STANDING_TYPES), none once the claim is retracted.
+
+    ``fresh``: the link was just created with its claim, so there is no earlier twin, and the twin is
+    CREATEd. Otherwise the right twin is MERGEd first, which locks both ends, so that two writers (two
+    processes running the migration at once) cannot both add one; then any twin of the wrong type, or any
+    at all for a link that no longer stands, is deleted."""
+    verb = "CREATE" if fresh else "MERGE"
     made = "".join(
         " FOREACH (_ IN CASE WHEN " + link + ".liveClaimId IS NOT NULL AND " + link + ".sourceAnonymous = "
-        + ("true" if anonymous else "false") + " THEN [1] ELSE [] END | CREATE (" + claim + ")-[:" + twin + "]->("
-        + actor + "))"
+        + ("true" if anonymous else "false") + " THEN [1] ELSE [] END | " + verb + " (" + claim + ")-[:" + twin
+        + "]->(" + actor + "))"
         for anonymous, twin in STANDING_TYPES.items()
     )  # fmt: skip
     if fresh:
         return made
     return (
-        " WITH * CALL (" + claim + ", " + actor + ") { MATCH (" + claim + ")-[old:" + "|".join(STANDING_TYPES.values())
-        + "]->(" + actor + ") DELETE old }" + made
+        made + " WITH * CALL (" + claim + ", " + actor + ", " + link + ") { MATCH (" + claim + ")-[old:"
+        + "|".join(STANDING_TYPES.values()) + "]->(" + actor + ") WHERE " + link + ".liveClaimId IS NULL OR "
+        + link + ".sourceAnonymous IS NULL OR type(old) <> CASE WHEN " + link + ".sourceAnonymous THEN '"
+        + STANDING_TYPES[True] + "' ELSE '" + STANDING_TYPES[False] + "' END DELETE old }"
     )  # fmt: skip
 
 

@@ -6,6 +6,8 @@ says."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from service.api.auth import Role
@@ -204,3 +206,68 @@ async def test_the_migration_keys_links_an_older_version_wrote(
     assert again == []
     await assert_index_agrees(graph)
     assert await about_x(graph) == ["c1"]
+
+
+async def test_processes_migrating_at_once_make_one_twin_each(graph: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every process runs the migrations when it starts: several starting together must not double a twin.
+    await load(
+        graph,
+        document(
+            "r1",
+            actors=[actor("x"), actor("y"), anonymous("aide")],
+            claims=[claim(f"c{i:04}", "aide" if i % 2 else "outlet", ["x", "y"]) for i in range(400)],
+        ),
+    )
+    await graph.write("MATCH ()-[t:ANONYMOUS_CLAIM_ABOUT|NAMED_CLAIM_ABOUT]->() DELETE t", {})
+    await graph.write("MATCH (m:Migration) DELETE m", {})
+    monkeypatch.setattr(schema, "MIGRATION_BATCH", 50)
+
+    await asyncio.gather(schema.migrate(graph), schema.migrate(graph), schema.migrate(graph))
+
+    doubled = await graph.read(
+        """MATCH (c:Claim)-[t:ANONYMOUS_CLAIM_ABOUT|NAMED_CLAIM_ABOUT]->(a)
+           WITH c, a, count(t) AS twins WHERE twins > 1 RETURN count(*) AS pairs""",
+        {},
+    )
+    assert doubled == [{"pairs": 0}]
+    await assert_index_agrees(graph)
+
+
+async def test_every_kind_of_write_in_turn_keeps_the_twins(graph: Database, execute: Execute) -> None:
+    # Sources and subjects that are the same actor, a source no document defines, retracting twice, reloading
+    # a retracted claim changed, an anonymity flipped, merges in a chain, both reports deleted.
+    actors = [actor("x"), actor("y"), anonymous("aide"), actor("minister", kind="person"), anonymous("spy")]
+    claims = [
+        claim("c1", "aide", ["x", "y", "aide"]),
+        claim("c2", "minister", ["x", "minister"]),
+        claim("c3", "spy", ["aide", "spy", "x"]),
+        claim("c4", "ghost", ["x", "phantom"]),
+    ]
+    await load(graph, document("r1", actors=actors, claims=claims), document("r2", claims=[claim("c5", "aide", ["y"])]))
+    await assert_index_agrees(graph)
+
+    async def mutate(query: str, role: Role, **variables: str) -> None:
+        result = await execute(query, role, **variables)
+        assert result["errors"] == [], result["errors"]
+        await assert_index_agrees(graph)
+
+    retract = "mutation($id: ID!) { retractClaim(id: $id) { retracted } }"
+    await mutate(retract, Role.WRITER, id=to_global_id("Claim", "c1"))
+    await mutate(retract, Role.WRITER, id=to_global_id("Claim", "c1"))
+    changed = [
+        claim("c1", "spy", ["x"], text="changed"),
+        claim("c2", "aide", ["y", "x"], text="changed"),
+        *claims[2:],
+    ]
+    await load(graph, document("r1", actors=[*actors, anonymous("ghost")], claims=changed))
+    await assert_index_agrees(graph)
+    await mutate(
+        'mutation { upsertActor(input: {id: "spy", name: "Spy", kind: PERSON, anonymous: false}) { anonymous } }',
+        Role.WRITER,
+    )
+    merge = "mutation($keep: ID!, $merge: ID!) { mergeActors(keep: $keep, merge: $merge) { slug } }"
+    for keep, gone in (("aide", "spy"), ("x", "aide"), ("ghost", "x")):
+        await mutate(merge, Role.ADMIN, keep=to_global_id("Actor", keep), merge=to_global_id("Actor", gone))
+    delete = "mutation($id: ID!) { deleteReport(id: $id) { claimsDeleted } }"
+    for report in ("r2", "r1"):
+        await mutate(delete, Role.ADMIN, id=to_global_id("Report", report))
