@@ -161,6 +161,8 @@ def _map(
 
 # The twin of an ABOUT link to an actor while its claim stands, by the anonymity of the claim's source.
 STANDING_TYPES: dict[bool, LiteralString] = {True: "ANONYMOUS_CLAIM_ABOUT", False: "NAMED_CLAIM_ABOUT"}
+# Both, as a relationship pattern's type: ``-[:ANONYMOUS_CLAIM_ABOUT|NAMED_CLAIM_ABOUT]->``.
+STANDING_LINK_TYPES: LiteralString = STANDING_TYPES[True] + "|" + STANDING_TYPES[False]
 
 
 def about_keys(*, claim: LiteralString, link: LiteralString, actor: LiteralString) -> LiteralString:
@@ -192,7 +194,7 @@ def standing_twin(*, claim: LiteralString, link: LiteralString, actor: LiteralSt
         return made
     return (
         made + " WITH * CALL (" + claim + ", " + actor + ", " + link + ") { MATCH (" + claim + ")-[old:"
-        + "|".join(STANDING_TYPES.values()) + "]->(" + actor + ") WHERE " + link + ".liveClaimId IS NULL OR "
+        + STANDING_LINK_TYPES + "]->(" + actor + ") WHERE " + link + ".liveClaimId IS NULL OR "
         + link + ".sourceAnonymous IS NULL OR type(old) <> CASE WHEN " + link + ".sourceAnonymous THEN '"
         + STANDING_TYPES[True] + "' ELSE '" + STANDING_TYPES[False] + "' END DELETE old }"
     )  # fmt: skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import LiteralString
 
-from service.graph.claims import MOVE_SOURCE_ANONYMITY, STANDING_TYPES, about_keys, standing_twin
+from service.graph.claims import MOVE_SOURCE_ANONYMITY, about_keys, standing_twin
 from service.graph.driver import Database, Record
 
 ADD_ALIAS: LiteralString = """
@@ -133,10 +133,9 @@ MATCH (c:Claim {id: $id})
 SET c.retracted = true, c.retractedAt = coalesce(c.retractedAt, toString(datetime())),
     c.retractionReason = coalesce($reason, c.retractionReason)
 WITH c
-CALL (c) { MATCH (c)-[r:ABOUT]->(:Actor) REMOVE r.liveClaimId }
-CALL (c) { MATCH (c)-[twin:"""
-    + "|".join(STANDING_TYPES.values())
-    + """]->(:Actor) DELETE twin }
+CALL (c) { MATCH (c)-[r:ABOUT]->(a:Actor) REMOVE r.liveClaimId"""
+    + standing_twin(claim="c", link="r", actor="a", fresh=False)
+    + """ }
 RETURN c {.*} AS claim
 """
 )

@@ -32,7 +32,7 @@ from typing import Any, Literal, LiteralString
 
 from neo4j.exceptions import ConstraintError
 
-from service.graph.claims import MOVE_SOURCE_ANONYMITY, STANDING_TYPES, about_keys, standing_twin
+from service.graph.claims import MOVE_SOURCE_ANONYMITY, STANDING_LINK_TYPES, about_keys, standing_twin
 from service.graph.driver import Database, Run
 from service.ingest.models import ActorIn, SeedDocument
 from service.observability import WRITE_RETRIES, WRITES
@@ -115,7 +115,7 @@ UPDATE: dict[str, LiteralString] = {
     "claims": "UNWIND $rows AS a MATCH (n:Claim {id: a.id})"
     + _CLAIM_PROPS
     + "WITH n CALL (n) { MATCH (n)-[old:ATTRIBUTED_TO|ABOUT|"
-    + "|".join(STANDING_TYPES.values())
+    + STANDING_LINK_TYPES
     + "]->() DELETE old }",
 }
 
