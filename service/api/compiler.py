@@ -59,7 +59,7 @@ from service.api.types import STORED_FIELDS
 from service.graph.actors import MAX_NEIGHBOR_DEPTH
 from service.graph.claims import standing_count
 from service.graph.paging import NULL_KEY, Direction
-from service.graph.search import lucene_terms
+from service.graph.search import lucene_terms, searchable
 
 
 class Unsupported(Exception):
@@ -667,7 +667,7 @@ class Compiler:
         body = (
             f"CALL db.index.fulltext.queryNodes('kb_search', {query}, {{limit: {limit} * 2}}) "
             f"YIELD node AS {n}, score AS {score} "
-            f"WHERE ({n}:Actor OR {n}:Report OR {n}:Claim AND NOT coalesce({n}.retracted, false)) "
+            f"WHERE {searchable(n)} "
             f"WITH {n}, {score} ORDER BY {score} DESC, {n}.id LIMIT {limit} {computed}"
             f"WITH {n}, {score}, {{{', '.join(items)}}} AS {item} ORDER BY {score} DESC, {n}.id "
         )

@@ -7,16 +7,28 @@ from typing import LiteralString
 
 from service.graph.driver import Database, Record
 
-# Retracted claims are hidden here as everywhere else. The labels are checked too: until the eventually
-# consistent index has caught up with a deletion, it may still hold the entry of a node whose id Neo4j has
-# since given to another node.
-SEARCH: LiteralString = """
+
+def searchable(node: LiteralString) -> LiteralString:
+    """The condition a hit ``node`` must meet. Retracted claims are hidden here as everywhere else. The labels
+    are checked too: until the eventually consistent index has caught up with a deletion, it may still hold
+    the entry of a node whose id Neo4j has since given to another node."""
+    return (
+        "(" + node + ":Actor OR " + node + ":Report OR " + node + ":Claim"
+        " AND NOT coalesce(" + node + ".retracted, false))"
+    )  # fmt: skip
+
+
+SEARCH: LiteralString = (
+    """
 CALL db.index.fulltext.queryNodes('kb_search', $query, {limit: $limit * 2}) YIELD node, score
-WHERE (node:Actor OR node:Report OR node:Claim AND NOT coalesce(node.retracted, false))
+WHERE """
+    + searchable("node")
+    + """
 WITH node, score ORDER BY score DESC, node.id LIMIT $limit
 RETURN collect({type: [l IN labels(node) WHERE l IN ['Actor', 'Claim', 'Report']][0], node: node {.*}, score: score})
        AS rows
 """
+)
 
 _LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/]|&&|\|\|)')
 _OPERATORS = re.compile(r"\b(AND|OR|NOT|TO)\b")
