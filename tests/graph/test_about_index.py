@@ -177,22 +177,26 @@ async def test_mutations_keep_the_index(graph: Database, execute: Execute) -> No
     assert [r["id"] for r in standing] == ["c2", "c3"]
 
 
+async def load_about_x_and_y(graph: Database, claim_ids: list[str]) -> None:
+    """One report whose claims are all about x and y, every other one from the anonymous aide."""
+    claims = [claim(key, "aide" if i % 2 else "outlet", ["x", "y"]) for i, key in enumerate(claim_ids)]
+    await load(graph, document("r1", actors=[actor("x"), actor("y"), anonymous("aide")], claims=claims))
+
+
+async def unmigrate_twins(graph: Database) -> None:
+    """The graph as a version before the twins left it: none, and no migration recorded."""
+    await graph.write("MATCH ()-[t:ANONYMOUS_CLAIM_ABOUT|NAMED_CLAIM_ABOUT]->() DELETE t", {})
+    await graph.write("MATCH (m:Migration) DELETE m", {})
+
+
 async def test_the_migration_keys_links_an_older_version_wrote(
     graph: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await load(
-        graph,
-        document(
-            "r1",
-            actors=[actor("x"), actor("y"), anonymous("aide")],
-            claims=[claim(f"c{i}", "aide" if i % 2 else "outlet", ["x", "y"]) for i in range(5)],
-        ),
-    )
+    await load_about_x_and_y(graph, [f"c{i}" for i in range(5)])
     await graph.write("MATCH (c:Claim {id: 'c3'}) SET c.retracted = true", {})
     # What a version before the index left behind: ABOUT links with no keys, and no twins.
     await graph.write("MATCH ()-[r:ABOUT]->() REMOVE r.actorId, r.sourceAnonymous, r.liveClaimId", {})
-    await graph.write("MATCH ()-[t:ANONYMOUS_CLAIM_ABOUT|NAMED_CLAIM_ABOUT]->() DELETE t", {})
-    await graph.write("MATCH (m:Migration) DELETE m", {})
+    await unmigrate_twins(graph)
     assert (
         await claim_pages(graph, "about_actor", ["x"], where=ClaimFilter(), order=ClaimOrder.ID, first=9, after=None)
     )["x"].rows == []
@@ -210,16 +214,8 @@ async def test_the_migration_keys_links_an_older_version_wrote(
 
 async def test_processes_migrating_at_once_make_one_twin_each(graph: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every process runs the migrations when it starts: several starting together must not double a twin.
-    await load(
-        graph,
-        document(
-            "r1",
-            actors=[actor("x"), actor("y"), anonymous("aide")],
-            claims=[claim(f"c{i:04}", "aide" if i % 2 else "outlet", ["x", "y"]) for i in range(400)],
-        ),
-    )
-    await graph.write("MATCH ()-[t:ANONYMOUS_CLAIM_ABOUT|NAMED_CLAIM_ABOUT]->() DELETE t", {})
-    await graph.write("MATCH (m:Migration) DELETE m", {})
+    await load_about_x_and_y(graph, [f"c{i:04}" for i in range(400)])
+    await unmigrate_twins(graph)
     monkeypatch.setattr(schema, "MIGRATION_BATCH", 50)
 
     await asyncio.gather(schema.migrate(graph), schema.migrate(graph), schema.migrate(graph))
