@@ -6,7 +6,9 @@
 Contenders, interleaved within each round: `kb` (uvicorn with the 2 workers the README
 recommends for 2 cores), `neo4j-graphql` (@neo4j/graphql 7 on Apollo Server,
 bench/neo4j-graphql/) and `driver-floor` (the Cypher kb sends for the same
-request, replayed through the Python driver: no HTTP, no GraphQL). Load comes
+request, replayed through the Python driver: no HTTP, no GraphQL); and, when
+asked for with `--contenders`, `http-floor` (the same replay behind uvicorn and
+Starlette as kb runs them: HTTP, no GraphQL; bench/http_floor.py). Load comes
 from a separate process (bench/load.py). Results: bench/results/latest.json,
 bench/results/perf.md and PNG charts.
 """
@@ -56,6 +58,9 @@ from service.local_neo4j import LocalNeo4j
 TOKEN = "bench-perf-writer-token-0123456789"
 NGQL_DIR = PROJECT_ROOT / "bench" / "neo4j-graphql"
 KB_WORKERS = 2
+# Seconds of warm-up per contender and scenario: the slowest (the library's headline, 4 a second at 1 client)
+# still sends each of its 10 distinct requests.
+WARM_UP_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -343,7 +348,12 @@ def main() -> None:
         "--rounds", type=int, default=3, help="Measurements of each cell per contender, interleaved; rows are medians."
     )
     parser.add_argument("--scenarios", nargs="+", default=[s.name for s in SCENARIOS])
-    parser.add_argument("--contenders", nargs="+", default=["kb", "neo4j-graphql", "driver-floor"])
+    parser.add_argument(
+        "--contenders",
+        nargs="+",
+        choices=["kb", "neo4j-graphql", "driver-floor", "http-floor"],
+        default=["kb", "neo4j-graphql", "driver-floor"],
+    )
     parser.add_argument("--name", default="latest", help="Results file stem: bench/results/<name>.json.")
     args = parser.parse_args()
 
@@ -393,6 +403,8 @@ def run_graph(args: argparse.Namespace, neo4j: LocalNeo4j, env: dict[str, str], 
             servers["kb"] = start_kb(env)
         if "neo4j-graphql" in args.contenders:
             servers["neo4j-graphql"] = start_neo4j_graphql(env)
+        if "http-floor" in args.contenders:
+            servers["http-floor"] = start_http_floor(env, floor_work)
         connection = {"uri": neo4j.uri, "user": neo4j.user, "password": neo4j.password}
         cell = 0
         for scenario in scenarios:
@@ -401,11 +413,16 @@ def run_graph(args: argparse.Namespace, neo4j: LocalNeo4j, env: dict[str, str], 
                 return {
                     contender: work_for(contender, scenario, pools, tag, per_request, servers, connection, floor_work)
                     for contender in args.contenders
+                    if not (scenario.write and contender == "http-floor")  # a floor of reads only
                 }
 
-            for contender, work in works_for(f"{run_id}-warm").items():
-                if contender in servers:  # warm-up
-                    load({**work, "requests": work["requests"][:20]}, 4, 3)
+            # Warm-up, each contender on its own: a read goes through every distinct request it will be measured
+            # on (a request first read at random from a cold page cache took 2 to 3 times as long, and whichever
+            # contender came first paid for it); a write, 20 reports.
+            for work in works_for(f"{run_id}-warm").values():
+                if scenario.write:
+                    work = {**work, "requests": work["requests"][:20]}
+                load(work, 4, WARM_UP_S)
             works = works_for(run_id)
             for concurrency in args.concurrency:
                 rounds: dict[str, list[dict[str, Any]]] = {contender: [] for contender in works}
@@ -505,6 +522,17 @@ def start_kb(env: dict[str, str]) -> Server:
                   f"http://127.0.0.1:{port}/graphql")  # fmt: skip
 
 
+def start_http_floor(env: dict[str, str], floor_work: dict[str, list[Any]]) -> Server:
+    """bench/http_floor.py under uvicorn as kb is run (its flags and workers), replaying ``floor_work``."""
+    port = free_port()
+    with tempfile.NamedTemporaryFile("w", prefix="kb-bench-http-floor-", suffix=".json", delete=False) as f:
+        json.dump(floor_work, f)
+    atexit.register(os.unlink, f.name)
+    command = [sys.executable, "-m", "uvicorn", "bench.http_floor:app", "--port", str(port), *UVICORN_FLAGS]
+    return Server("http-floor", [*command, "--workers", str(KB_WORKERS), "--log-level", "warning"],
+                  {**env, "HTTP_FLOOR_WORK": f.name}, PROJECT_ROOT, f"http://127.0.0.1:{port}/")  # fmt: skip
+
+
 def start_neo4j_graphql(env: dict[str, str]) -> Server:
     port = free_port()
     return Server("neo4j-graphql", ["node", "server.mjs"], {**env, "PORT": str(port)}, NGQL_DIR,
@@ -523,6 +551,9 @@ def work_for(contender: str, scenario: Scenario, pools: Pools, tag: str, per_req
             return {"kind": "ingest", **connection, "requests": documents}
         return {"kind": "cypher", **connection, "requests": floor_work[scenario.name]}
     url = servers[contender].url
+    if contender == "http-floor":
+        bodies = [{"scenario": scenario.name, "i": i} for i in range(len(floor_work[scenario.name]))]
+        return {"kind": "http", "url": url, "requests": [{"body": b} for b in bodies]}
     if contender == "kb":
         headers = {"authorization": f"Bearer {TOKEN}"} if scenario.write else {}
         bodies = [
@@ -632,6 +663,12 @@ def targets(by_key: dict[tuple[str, str, int, str], dict[str, Any]]) -> str:
             share = median_ratio(kb, floor) if kb and floor else None
             line(f"{scenario}, concurrency {concurrency}: kb / driver floor throughput (aim)", share,
                  share is not None and share >= FLOOR_AIM, " x")  # fmt: skip
+            stack = row(scenario, concurrency, "http-floor")
+            reach = median_ratio(stack, ngql) if stack and ngql else None
+            if reach is not None:  # what kb would reach if its GraphQL layer cost nothing
+                reached = "within" if reach >= READ_TARGET else "beyond"
+                lines.append(f"| {scenario}, concurrency {concurrency}: http floor / library throughput (context) "
+                             f"| {reach:.2f} x | {reached} the stack's reach |")  # fmt: skip
     kb, floor = row("headline", 1, "kb"), row("headline", 1, "driver-floor")
     if kb and floor:
         over = statistics.median(a["p50_ms"] - b["p50_ms"] for a, b in side_by_side(kb, floor))

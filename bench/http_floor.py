@@ -1,0 +1,63 @@
+"""The HTTP floor: kb's Cypher behind the same HTTP stack, with no GraphQL at all.
+
+    uvicorn bench.http_floor:app    # with HTTP_FLOOR_WORK=FILE and NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD
+
+The ``http-floor`` contender of bench/perf.py (opt-in: ``--contenders``). FILE
+holds, per scenario, the statements kb sent for each of its requests (as the
+driver floor replays them); ``POST /`` with ``{"scenario": S, "i": N}`` runs
+request N's statements in order through the Python driver, exactly as the
+driver floor does, and answers their last records as JSON. It is served by
+uvicorn with kb's flags and workers, through a Starlette route: what kb's
+throughput would be if its GraphQL layer (parsing, the plan, the post-step,
+the extension, the middleware) cost nothing. Its ratio to the library is the
+most any GraphQL layer on this stack could reach.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase
+
+# Read at import: uvicorn imports the app in each worker before its event loop serves anything.
+_FILE = os.environ.get("HTTP_FLOOR_WORK")
+WORK: dict[str, list[list[list[Any]]]] = json.loads(Path(_FILE).read_text()) if _FILE else {}
+DRIVER: list[AsyncDriver] = []
+
+
+async def replay(request: Request) -> Response:
+    asked = orjson.loads(await request.body())
+    statements = WORK.get(asked.get("scenario", ""), [])
+    if not isinstance(asked.get("i"), int) or not statements:
+        return Response(b'{"errors":[{"message":"send {scenario, i}"}]}', 400, media_type="application/json")
+    records: list[dict[str, Any]] = []
+    for cypher, params in statements[asked["i"] % len(statements)]:
+        # As the driver floor (bench/load.py) reads: each statement an auto-commit read, its records buffered.
+        async with DRIVER[0].session(default_access_mode=READ_ACCESS) as session:
+            result = await (await session.run(cypher, params)).to_eager_result()
+            records = [record.data() for record in result.records]
+    return Response(orjson.dumps({"data": records}), media_type="application/json")
+
+
+@asynccontextmanager
+async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    auth = (os.environ["NEO4J_USER"], os.environ["NEO4J_PASSWORD"])
+    DRIVER.append(AsyncGraphDatabase.driver(os.environ["NEO4J_URI"], auth=auth))
+    try:
+        yield
+    finally:
+        await DRIVER.pop().close()
+
+
+app = Starlette(routes=[Route("/", replay, methods=["POST"])], lifespan=lifespan)
