@@ -31,7 +31,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase
+from bench.load import replayed
+from neo4j import AsyncDriver, AsyncGraphDatabase
 
 # Read at import: uvicorn imports the app in each worker before its event loop serves anything.
 _FILE = os.environ.get("HTTP_FLOOR_WORK")
@@ -44,13 +45,8 @@ async def replay(request: Request) -> Response:
     statements = WORK.get(asked.get("scenario", ""), [])
     if not isinstance(asked.get("i"), int) or not statements:
         return Response(b'{"errors":[{"message":"send {scenario, i}"}]}', 400, media_type="application/json")
-    records: list[dict[str, Any]] = []
-    for cypher, params in statements[asked["i"] % len(statements)]:
-        # As the driver floor (bench/load.py) reads: each statement an auto-commit read, its records buffered.
-        async with DRIVER[0].session(default_access_mode=READ_ACCESS) as session:
-            result = await (await session.run(cypher, params)).to_eager_result()
-            records = [record.data() for record in result.records]
-    return Response(orjson.dumps({"data": records}), media_type="application/json")
+    records = await replayed(DRIVER[0], statements[asked["i"] % len(statements)])  # as the driver floor reads
+    return Response(orjson.dumps({"data": [record.data() for record in records]}), media_type="application/json")
 
 
 @asynccontextmanager

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench.common import percentiles
-from neo4j import READ_ACCESS, AsyncGraphDatabase
+from neo4j import READ_ACCESS, AsyncDriver, AsyncGraphDatabase, Record
 
 Send = Callable[[Any], Awaitable[bool]]
 
@@ -76,10 +76,7 @@ async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callabl
     if work["kind"] == "cypher":
 
         async def replay(statements: list[list[Any]]) -> bool:
-            # As kb reads: each statement an auto-commit read transaction, its records buffered.
-            for cypher, params in statements:
-                async with driver.session(default_access_mode=READ_ACCESS) as session:
-                    await (await session.run(cypher, params)).to_eager_result()
+            await replayed(driver, statements)
             return True
 
         return replay, driver.close, {}
@@ -101,6 +98,16 @@ async def _sender(work: dict[str, Any], concurrency: int) -> tuple[Send, Callabl
         return True
 
     return ingest, db.close, counted
+
+
+async def replayed(driver: AsyncDriver, statements: list[list[Any]]) -> list[Record]:
+    """The statements one request made, as kb reads: each an auto-commit read transaction, its records
+    buffered. The last one's records (bench/http_floor.py answers them)."""
+    records: list[Record] = []
+    for cypher, params in statements:
+        async with driver.session(default_access_mode=READ_ACCESS) as session:
+            records = (await (await session.run(cypher, params)).to_eager_result()).records
+    return records
 
 
 def _http_sender(work: dict[str, Any]) -> tuple[Send, Callable[[], Awaitable[None]]]:
